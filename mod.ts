@@ -1,0 +1,24 @@
+/**
+ * tinyllm: small decoder-only transformer language models on typed arrays.
+ *
+ * Load llama2.c checkpoints or train a model from scratch, quantize weights to
+ * int8/int4, and generate text with or without a KV cache, in Deno, Node and
+ * the browser. The core (this module) has no dependencies and takes bytes,
+ * never paths.
+ *
+ * @example Seeded random numbers
+ * ```ts
+ * import { Rng } from "@proj/tinyllm";
+ * const rng = new Rng(1);
+ * console.log(rng.int(10) < 10); // true
+ * ```
+ *
+ * @module
+ */
+export * from "./src/errors.ts";
+export * from "./src/random.ts";
+export * from "./src/model/config.ts";
+export type * from "./src/model/weights.ts";
+export type * from "./src/quant/types.ts";
+export type * from "./src/kv/types.ts";
+export type * from "./src/tokenizer/types.ts";

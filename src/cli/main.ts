@@ -1,0 +1,45 @@
+/**
+ * The `tinyllm` command line: `tinyllm <command> [flags]`.
+ *
+ * Commands: `generate`, `train`, `quantize`, `eval`, `convert`.
+ * Each command lives in its own module under `src/cli/` and exports
+ * `main(args)`.
+ *
+ * @example Generate from a llama2.c checkpoint
+ * ```sh
+ * deno run -A jsr:@proj/tinyllm/cli generate --model stories260K.bin --tokenizer tok512.bin --prompt "Once upon a time"
+ * ```
+ *
+ * @module
+ */
+import { runCli, UsageError } from "./common.ts";
+
+type Command = (args: string[]) => Promise<void>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {};
+
+/**
+ * Runs the command named by `args[0]` with the remaining arguments.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "@proj/tinyllm/cli";
+ * await main(["generate", "--model", "m.bin", "--tokenizer", "t.bin"]);
+ * ```
+ */
+export async function main(args: string[]): Promise<void> {
+  const [name, ...rest] = args;
+  const load = name === undefined ? undefined : COMMANDS[name];
+  if (!load) {
+    throw new UsageError(
+      `unknown command "${name ?? ""}" (commands: ${
+        Object.keys(COMMANDS).join(", ")
+      })`,
+    );
+  }
+  await (await load())(rest);
+}
+
+if (import.meta.main) {
+  await runCli("tinyllm", () => main(Deno.args));
+}

@@ -1,0 +1,51 @@
+/**
+ * The KV-cache interface the attention code talks to. Implementations decide
+ * how keys and values are stored (fp32, int8, ring buffer); attention only asks
+ * for scores against the stored keys and a probability-weighted sum of values,
+ * so quantized caches never materialise an fp32 copy.
+ *
+ * @module
+ */
+
+/** Storage for attention keys and values, per layer and position. */
+export interface KvCache {
+  /** Implementation name: "fp32", "int8", "ring". */
+  readonly kind: string;
+  /** Positions held at once (the window for a ring buffer). */
+  readonly capacity: number;
+  /** Bytes of key/value storage (scales included). */
+  readonly byteSize: number;
+  /**
+   * Stores the key and value vectors (`kvDim` floats each, keys already
+   * rotated) of one layer at absolute position `pos`.
+   */
+  store(layer: number, pos: number, k: Float32Array, v: Float32Array): void;
+  /** First absolute position attention may read when the query is at `pos`. */
+  firstVisible(pos: number): number;
+  /**
+   * `out[t - first] = Σ_i q[qOff + i] · k_t[kvHead·headSize + i]` for
+   * t = firstVisible(pos) … pos (unscaled dot products).
+   */
+  scores(
+    layer: number,
+    kvHead: number,
+    q: Float32Array,
+    qOff: number,
+    pos: number,
+    out: Float32Array,
+  ): void;
+  /**
+   * `out[outOff + i] = Σ_t p[t - first] · v_t[kvHead·headSize + i]` for
+   * t = firstVisible(pos) … pos.
+   */
+  mix(
+    layer: number,
+    kvHead: number,
+    p: Float32Array,
+    pos: number,
+    out: Float32Array,
+    outOff: number,
+  ): void;
+  /** Forgets everything stored (a new sequence). */
+  reset(): void;
+}

@@ -1,0 +1,76 @@
+/**
+ * The weight-type interface. Every matrix a Linear layer multiplies by is a
+ * {@linkcode QMatrix} of some {@linkcode WeightType}; the model, the KV cache,
+ * the benchmarks and the tests only ever call through these interfaces, so
+ * nothing outside `src/quant/` branches on the type.
+ *
+ * @module
+ */
+
+/**
+ * Scale granularity: one scale for the whole tensor, one per output row, or one
+ * per group of G consecutive weights along the input dimension.
+ */
+export type Granularity = "tensor" | "row" | number;
+
+/**
+ * A weight matrix `[rows, cols]` (row-major, `out = W · x`) stored in one
+ * weight type's packed layout.
+ */
+export interface QMatrix {
+  /** Name of the weight type (a key of the weight-type table). */
+  readonly type: string;
+  /** Output size. */
+  readonly rows: number;
+  /** Input size. */
+  readonly cols: number;
+  /** How scales are shared (meaningless for fp32). */
+  readonly granularity: Granularity;
+  /**
+   * Packed payload in the type's layout: fp32 → `Float32Array` of rows×cols;
+   * int8 → `Int8Array`; int4 → `Uint8Array`, two weights per byte.
+   */
+  readonly data: Float32Array | Int8Array | Uint8Array;
+  /** One scale per tensor, row or group, in that order (empty for fp32). */
+  readonly scales: Float32Array;
+}
+
+/** Kernels that multiply by a {@linkcode QMatrix} without unpacking it. */
+export interface LinearKernels {
+  /** Which implementation this is. */
+  readonly backend: "reference" | "js" | "wasm";
+  /** `out[r] = Σ_c W[r,c]·x[c]` for one input vector (decode). */
+  matvec(m: QMatrix, x: Float32Array, out: Float32Array): void;
+  /**
+   * `out[i, r] = Σ_c W[r,c]·x[i, c]` for `n` input rows (a whole sequence);
+   * `x` is `[n, cols]`, `out` is `[n, rows]`.
+   */
+  matmul(m: QMatrix, x: Float32Array, n: number, out: Float32Array): void;
+}
+
+/** One row of the weight-type table (like ggml's type traits). */
+export interface WeightType {
+  /** Table key, stored in archives: "fp32", "int8", "int4". */
+  readonly name: string;
+  /** Bits per weight of the payload, scales excluded. */
+  readonly bitsPerWeight: number;
+  /** One line describing the packed layout. */
+  readonly layout: string;
+  /** Packs an fp32 `[rows, cols]` matrix. */
+  quantize(
+    w: Float32Array,
+    rows: number,
+    cols: number,
+    granularity: Granularity,
+  ): QMatrix;
+  /** Unpacks to a new fp32 `[rows, cols]` matrix (tests, conversion). */
+  dequantize(m: QMatrix): Float32Array;
+  /** Unpacks one row into `out` (embedding lookup). */
+  dequantizeRow(m: QMatrix, row: number, out: Float32Array): void;
+  /** Real bytes of payload plus scales. */
+  byteSize(m: QMatrix): number;
+  /** Plain, obviously-correct kernels that the fast ones are tested against. */
+  readonly reference: LinearKernels;
+  /** Fast pure-TypeScript kernels (the portable default). */
+  readonly js: LinearKernels;
+}

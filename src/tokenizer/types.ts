@@ -32,4 +32,17 @@ export interface Tokenizer {
    * streaming output split UTF-8 characters across tokens safely).
    */
   decodePiece(prev: number, id: number): Uint8Array;
+  /**
+   * Plain-JSON form saved as `tokenizer.json` in model archives; always has a
+   * `kind` field naming the tokenizer.
+   */
+  toJSON(): TokenizerJson;
+}
+
+/** Serialized tokenizer: `kind` plus kind-specific fields. */
+export interface TokenizerJson {
+  /** "llama2c", "word" or "bpe". */
+  kind: string;
+  /** Kind-specific data. */
+  [field: string]: unknown;
 }

@@ -22,3 +22,5 @@ export type * from "./src/model/weights.ts";
 export type * from "./src/quant/types.ts";
 export type * from "./src/kv/types.ts";
 export type * from "./src/tokenizer/types.ts";
+export * from "./src/data/brown.ts";
+export * from "./src/tokenizer/word.ts";

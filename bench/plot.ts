@@ -1,0 +1,293 @@
+/**
+ * `deno task plot`: renders the benchmark results in `out/*.json` to SVG files
+ * in `out/` with Observable Plot, server-side (linkedom supplies the DOM).
+ *
+ * Usage: `deno task plot [--data out] [--out out]`
+ *
+ * @module
+ */
+import * as Plot from "@observablehq/plot";
+import { parseHTML } from "linkedom";
+import {
+  type KvMemoryRow,
+  type KvRow,
+  type QuantRow,
+  readResults,
+  type Results,
+  type TrainingRun,
+} from "./lib/results.ts";
+import { parseFlags, runCli, writeFileAtomic } from "../src/cli/common.ts";
+
+type PlotOptions = NonNullable<Parameters<typeof Plot.plot>[0]>;
+
+/** Renders one Plot specification to a standalone SVG string. */
+function svgOf(options: PlotOptions, title: string): string {
+  const { document } = parseHTML("<!doctype html><html><body></body></html>");
+  const node = Plot.plot({
+    ...options,
+    document: document as unknown as PlotOptions["document"],
+    style: { fontSize: "12px", background: "white" },
+  }) as unknown as {
+    outerHTML: string;
+    setAttribute(n: string, v: string): void;
+    tagName: string;
+  };
+  // A standalone .svg needs the namespace; the title lets screen readers and
+  // tests tell the plots apart.
+  node.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+  node.setAttribute("role", "img");
+  node.setAttribute("aria-label", title);
+  return node.outerHTML;
+}
+
+/** File-name friendly form of a model name. */
+export function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
+/** Latency of generating N tokens with and without the KV cache, one model. */
+export function kvLatencySvg(rows: KvRow[], model: string): string {
+  const pts = rows.filter((r) => r.model === model).flatMap((r) => [
+    {
+      length: r.length,
+      ms: r.withCacheMs,
+      lo: r.withCacheMs - r.withCacheStdMs,
+      hi: r.withCacheMs + r.withCacheStdMs,
+      mode: "with cache",
+    },
+    {
+      length: r.length,
+      ms: r.withoutCacheMs,
+      lo: r.withoutCacheMs - r.withoutCacheStdMs,
+      hi: r.withoutCacheMs + r.withoutCacheStdMs,
+      mode: "without cache",
+    },
+  ]);
+  const last = (mode: string) =>
+    pts.filter((p) => p.mode === mode).sort((a, b) => b.length - a.length)
+      .slice(0, 1);
+  return svgOf({
+    width: 640,
+    height: 340,
+    marginRight: 100,
+    marginLeft: 60,
+    x: { label: "generated tokens", grid: true },
+    y: { label: "total time (ms)", grid: true, zero: true },
+    color: {
+      domain: ["with cache", "without cache"],
+      range: ["#1b7837", "#c2185b"],
+    },
+    marks: [
+      Plot.ruleY([0]),
+      Plot.lineY(pts, { x: "length", y: "ms", stroke: "mode", strokeWidth: 2 }),
+      Plot.dot(pts, { x: "length", y: "ms", fill: "mode", r: 3 }),
+      Plot.ruleX(pts, { x: "length", y1: "lo", y2: "hi", stroke: "mode" }),
+      Plot.text([...last("with cache"), ...last("without cache")], {
+        x: "length",
+        y: "ms",
+        text: "mode",
+        fill: "mode",
+        dx: 8,
+        textAnchor: "start",
+      }),
+    ],
+  }, `KV cache latency, ${model}`);
+}
+
+const CONFIG_ORDER = [
+  "fp32",
+  "int8 G32",
+  "int4 G32",
+  "int8 tensor",
+  "int4 tensor",
+];
+
+function configDomain(rows: QuantRow[]): string[] {
+  const seen = [...new Set(rows.map((r) => r.config))];
+  return seen.sort((a, b) => {
+    const ia = CONFIG_ORDER.indexOf(a), ib = CONFIG_ORDER.indexOf(b);
+    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
+  });
+}
+
+/** One bar chart per quant metric, one panel per model. */
+export function quantSvg(
+  rows: QuantRow[],
+  metric: "size" | "perplexity" | "latency",
+): string {
+  const fp32 = new Map(
+    rows.filter((r) => r.config === "fp32").map((r) => [r.model, r]),
+  );
+  const data = rows.flatMap((r) => {
+    const base = fp32.get(r.model);
+    let v: number | null;
+    if (metric === "size") v = r.sizeBytes / 2 ** 20;
+    else if (metric === "perplexity") {
+      v = r.perplexity !== null && base?.perplexity
+        ? 100 * (r.perplexity / base.perplexity - 1)
+        : null;
+    } else v = base ? r.latencyMs / base.latencyMs : null;
+    return v === null || !Number.isFinite(v) ? [] : [{ ...r, v }];
+  });
+  const label = {
+    size: "model size (MiB)",
+    perplexity: "perplexity change vs fp32 (%)",
+    latency: "decode latency per token, relative to fp32",
+  }[metric];
+  const models = [...new Set(data.map((d) => d.model))];
+  return svgOf({
+    width: 220 * Math.max(1, models.length) + 60,
+    height: 320,
+    marginBottom: 70,
+    fx: { label: null, domain: models },
+    x: { domain: configDomain(rows), label: null, tickRotate: -35 },
+    y: {
+      label,
+      grid: true,
+      type: metric === "perplexity" ? "symlog" : "linear",
+    },
+    color: { domain: configDomain(rows), scheme: "tableau10" },
+    marks: [
+      Plot.barY(data, { fx: "model", x: "config", y: "v", fill: "config" }),
+      Plot.ruleY([metric === "latency" ? 1 : 0]),
+      Plot.text(data, {
+        fx: "model",
+        x: "config",
+        y: "v",
+        text: (d: { v: number }) =>
+          metric === "size"
+            ? d.v.toFixed(2)
+            : metric === "latency"
+            ? `${d.v.toFixed(2)}×`
+            : `${d.v >= 0 ? "+" : ""}${d.v.toFixed(2)}%`,
+        dy: -6,
+        fontSize: 10,
+      }),
+    ],
+  }, `quantization ${metric}`);
+}
+
+/** KV-cache memory per cache type and length, one panel per model. */
+export function kvMemorySvg(rows: KvMemoryRow[]): string {
+  const data = rows.map((r) => ({ ...r, kib: r.bytes / 1024 }));
+  const models = [...new Set(rows.map((r) => r.model))];
+  return svgOf({
+    width: 220 * Math.max(1, models.length) + 60,
+    height: 300,
+    fx: { label: null, domain: models },
+    x: { label: "sequence length", grid: true },
+    y: { label: "KV cache (KiB)", grid: true },
+    color: { legend: false, scheme: "dark2" },
+    marks: [
+      Plot.lineY(data, { fx: "model", x: "length", y: "kib", stroke: "cache" }),
+      Plot.dot(data, { fx: "model", x: "length", y: "kib", fill: "cache" }),
+      Plot.text(
+        data.filter((d) => d.length === Math.max(...rows.map((r) => r.length))),
+        {
+          fx: "model",
+          x: "length",
+          y: "kib",
+          text: "cache",
+          fill: "cache",
+          dx: -6,
+          dy: -8,
+          textAnchor: "end",
+        },
+      ),
+    ],
+  }, "KV cache memory");
+}
+
+/** Training (and validation) loss curves, one panel per model. */
+export function trainingSvg(runs: TrainingRun[]): string {
+  const data = runs.flatMap((r) =>
+    r.curve.map((p) => ({ ...p, model: r.model }))
+  );
+  return svgOf({
+    width: 640,
+    height: 320 * Math.max(1, runs.length),
+    fy: { label: null },
+    x: { label: "step", grid: true },
+    y: { label: "cross-entropy loss (nats/token)", grid: true },
+    color: { domain: ["train", "val"], range: ["#1f77b4", "#ff7f0e"] },
+    marks: [
+      Plot.lineY(data, { fy: "model", x: "step", y: "loss", stroke: "split" }),
+      Plot.dot(data.filter((d) => d.split === "val"), {
+        fy: "model",
+        x: "step",
+        y: "loss",
+        fill: "split",
+        r: 3,
+      }),
+      Plot.text(
+        runs.flatMap((r) =>
+          (["train", "val"] as const).flatMap((split) => {
+            const pts = r.curve.filter((p) => p.split === split);
+            return pts.length
+              ? [{ ...pts[pts.length - 1], model: r.model }]
+              : [];
+          })
+        ),
+        {
+          fy: "model",
+          x: "step",
+          y: "loss",
+          text: "split",
+          fill: "split",
+          dy: -10,
+        },
+      ),
+    ],
+  }, "training loss");
+}
+
+/** Every plot the results allow, as file name → SVG text. */
+export function plotAll(results: Results): Record<string, string> {
+  const files: Record<string, string> = {};
+  const kv = results.kvcache?.rows ?? [];
+  for (const model of new Set(kv.map((r) => r.model))) {
+    files[`kvcache-${slug(model)}.svg`] = kvLatencySvg(kv, model);
+  }
+  const q = results.quant?.rows ?? [];
+  if (q.length) {
+    for (const m of ["size", "perplexity", "latency"] as const) {
+      files[`quant-${m}.svg`] = quantSvg(q, m);
+    }
+  }
+  const mem = results.kvMemory?.rows ?? [];
+  if (mem.length) files["kvcache-memory.svg"] = kvMemorySvg(mem);
+  const runs = (results.training?.rows ?? []).filter((r) => r.curve.length);
+  if (runs.length) files["training-loss.svg"] = trainingSvg(runs);
+  return files;
+}
+
+/** Reads `dataDir`, writes every SVG into `outDir`, returns the file names. */
+export async function writePlots(
+  dataDir: string,
+  outDir: string,
+): Promise<string[]> {
+  const files = plotAll(await readResults(dataDir));
+  for (const [name, svg] of Object.entries(files)) {
+    await writeFileAtomic(`${outDir}/${name}`, svg);
+  }
+  return Object.keys(files);
+}
+
+if (import.meta.main) {
+  await runCli("plot", async () => {
+    const f = parseFlags(Deno.args, {
+      data: { type: "string", default: "out" },
+      out: { type: "string" },
+    });
+    const data = f.data as string;
+    const out = (f.out as string | undefined) ?? data;
+    const names = await writePlots(data, out);
+    if (names.length === 0) {
+      console.error(
+        `plot: no results in ${data}/ (run \`deno task bench\` first)`,
+      );
+      Deno.exit(1);
+    }
+    for (const n of names) console.log(`wrote ${out}/${n}`);
+  });
+}

@@ -1,0 +1,423 @@
+/**
+ * KV-cache implementations: preallocated fp32 (the default), int8 with one
+ * scale per head vector, and a fixed-memory sliding-window ring buffer.
+ *
+ * @module
+ */
+import { ConfigError, InputError } from "../errors.ts";
+import { headSize, kvDim, type ModelConfig } from "../model/config.ts";
+import type { KvCache } from "./types.ts";
+
+/** A cache kind accepted by {@linkcode createKvCache}: `"fp32"`, `"int8"` or `"ring:N"` (window N). */
+export type KvCacheSpec = "fp32" | "int8" | `ring:${number}`;
+
+type Shape = Pick<
+  ModelConfig,
+  "dim" | "nHeads" | "nKvHeads" | "nLayers" | "seqLen"
+>;
+
+function checkLength(length: number, what: string): void {
+  if (!Number.isInteger(length) || length <= 0) {
+    throw new ConfigError(`${what} must be a positive integer, got ${length}`);
+  }
+}
+
+/**
+ * Bytes of key/value storage (scales included) for `length` positions:
+ * `"fp32"` and `"ring"` store 4 bytes per value, `"int8"` 1 byte per value
+ * plus one fp32 scale per head vector.
+ *
+ * @example
+ * ```ts
+ * import { kvCacheBytes } from "@proj/tinyllm";
+ * const cfg = { dim: 288, nHeads: 6, nKvHeads: 6, nLayers: 6, seqLen: 256 };
+ * console.log(kvCacheBytes("fp32", cfg, 256)); // 3538944
+ * console.log(kvCacheBytes("int8", cfg, 256)); // 958464
+ * ```
+ */
+export function kvCacheBytes(
+  kind: "fp32" | "int8" | "ring",
+  config: Shape,
+  length: number,
+): number {
+  const values = 2 * config.nLayers * length * kvDim(config);
+  if (kind === "int8") {
+    return values + 2 * config.nLayers * length * config.nKvHeads * 4;
+  }
+  if (kind === "fp32" || kind === "ring") return values * 4;
+  throw new ConfigError(`unknown KV cache kind "${kind}"`);
+}
+
+/**
+ * Preallocated fp32 cache for positions `0 .. length-1` (default: seqLen).
+ *
+ * @example
+ * ```ts
+ * import { KvCacheFp32 } from "@proj/tinyllm";
+ * const c = new KvCacheFp32({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
+ * c.store(0, 0, new Float32Array([1, 0, 0, 0]), new Float32Array([5, 6, 7, 8]));
+ * const s = new Float32Array(1);
+ * c.scores(0, 0, new Float32Array([2, 0, 0, 0]), 0, 0, s);
+ * console.log(s[0], c.byteSize); // 2 128
+ * ```
+ */
+export class KvCacheFp32 implements KvCache {
+  /** "fp32". */
+  readonly kind: string = "fp32";
+  /** Positions held. */
+  readonly capacity: number;
+  /** Bytes of key/value storage. */
+  readonly byteSize: number;
+  readonly #keys: Float32Array;
+  readonly #values: Float32Array;
+  readonly #kvDim: number;
+  readonly #hs: number;
+  readonly #layerStride: number;
+
+  /**
+   * @param config model shape
+   * @param length positions to hold (default `config.seqLen`)
+   */
+  constructor(config: Shape, length: number = config.seqLen) {
+    checkLength(length, "KV cache length");
+    this.capacity = length;
+    this.#kvDim = kvDim(config);
+    this.#hs = headSize(config);
+    this.#layerStride = length * this.#kvDim;
+    this.#keys = new Float32Array(config.nLayers * this.#layerStride);
+    this.#values = new Float32Array(config.nLayers * this.#layerStride);
+    this.byteSize = kvCacheBytes("fp32", config, length);
+  }
+
+  /** Stores k and v of `layer` at `pos`; `pos` must be below the capacity. */
+  store(layer: number, pos: number, k: Float32Array, v: Float32Array): void {
+    if (pos >= this.capacity) {
+      throw new InputError(
+        `position ${pos} is past the KV cache's ${this.capacity} positions`,
+      );
+    }
+    const o = layer * this.#layerStride + pos * this.#kvDim;
+    this.#keys.set(k.subarray(0, this.#kvDim), o);
+    this.#values.set(v.subarray(0, this.#kvDim), o);
+  }
+
+  /** Always 0: every earlier position is visible. */
+  firstVisible(_pos: number): number {
+    return 0;
+  }
+
+  /** Dot products of the query head with keys 0..pos. */
+  scores(
+    layer: number,
+    kvHead: number,
+    q: Float32Array,
+    qOff: number,
+    pos: number,
+    out: Float32Array,
+  ): void {
+    const keys = this.#keys, hs = this.#hs, kvd = this.#kvDim;
+    let o = layer * this.#layerStride + kvHead * hs;
+    for (let t = 0; t <= pos; t++, o += kvd) {
+      let s = 0;
+      for (let i = 0; i < hs; i++) s += q[qOff + i] * keys[o + i];
+      out[t] = s;
+    }
+  }
+
+  /** Probability-weighted sum of values 0..pos into `out[outOff..]`. */
+  mix(
+    layer: number,
+    kvHead: number,
+    p: Float32Array,
+    pos: number,
+    out: Float32Array,
+    outOff: number,
+  ): void {
+    const values = this.#values, hs = this.#hs, kvd = this.#kvDim;
+    for (let i = 0; i < hs; i++) out[outOff + i] = 0;
+    let o = layer * this.#layerStride + kvHead * hs;
+    for (let t = 0; t <= pos; t++, o += kvd) {
+      const a = p[t];
+      for (let i = 0; i < hs; i++) out[outOff + i] += a * values[o + i];
+    }
+  }
+
+  /** Clears the stored keys and values. */
+  reset(): void {
+    this.#keys.fill(0);
+    this.#values.fill(0);
+  }
+}
+
+/**
+ * int8 cache: each head's key and value vector at each position is stored as
+ * int8 with its own scale (absmax/127). Scores and the value mix are computed
+ * on the int8 data directly; about a quarter of the fp32 cache's memory.
+ *
+ * @example
+ * ```ts
+ * import { KvCacheInt8 } from "@proj/tinyllm";
+ * const c = new KvCacheInt8({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
+ * c.store(0, 0, new Float32Array([1, -0.5, 0, 0.25]), new Float32Array([5, 6, 7, 8]));
+ * const s = new Float32Array(1);
+ * c.scores(0, 0, new Float32Array([2, 0, 0, 0]), 0, 0, s);
+ * console.log(Math.abs(s[0] - 2) < 0.02); // true
+ * ```
+ */
+export class KvCacheInt8 implements KvCache {
+  /** "int8". */
+  readonly kind: string = "int8";
+  /** Positions held. */
+  readonly capacity: number;
+  /** Bytes of key/value storage, scales included. */
+  readonly byteSize: number;
+  readonly #keys: Int8Array;
+  readonly #values: Int8Array;
+  readonly #kScale: Float32Array;
+  readonly #vScale: Float32Array;
+  readonly #kvDim: number;
+  readonly #hs: number;
+  readonly #nKv: number;
+  readonly #layerStride: number;
+
+  /**
+   * @param config model shape
+   * @param length positions to hold (default `config.seqLen`)
+   */
+  constructor(config: Shape, length: number = config.seqLen) {
+    checkLength(length, "KV cache length");
+    this.capacity = length;
+    this.#kvDim = kvDim(config);
+    this.#hs = headSize(config);
+    this.#nKv = config.nKvHeads;
+    this.#layerStride = length * this.#kvDim;
+    this.#keys = new Int8Array(config.nLayers * this.#layerStride);
+    this.#values = new Int8Array(config.nLayers * this.#layerStride);
+    this.#kScale = new Float32Array(config.nLayers * length * this.#nKv);
+    this.#vScale = new Float32Array(config.nLayers * length * this.#nKv);
+    this.byteSize = kvCacheBytes("int8", config, length);
+  }
+
+  #quantize(
+    src: Float32Array,
+    dst: Int8Array,
+    scales: Float32Array,
+    o: number,
+    so: number,
+  ): void {
+    const hs = this.#hs;
+    for (let h = 0; h < this.#nKv; h++) {
+      let amax = 0;
+      for (let i = 0; i < hs; i++) {
+        const a = Math.abs(src[h * hs + i]);
+        if (a > amax) amax = a;
+      }
+      const scale = amax / 127;
+      const inv = scale > 0 ? 1 / scale : 0;
+      for (let i = 0; i < hs; i++) {
+        const qv = Math.round(src[h * hs + i] * inv);
+        dst[o + h * hs + i] = qv > 127 ? 127 : qv < -127 ? -127 : qv;
+      }
+      scales[so + h] = scale;
+    }
+  }
+
+  /** Quantizes and stores k and v of `layer` at `pos`. */
+  store(layer: number, pos: number, k: Float32Array, v: Float32Array): void {
+    if (pos >= this.capacity) {
+      throw new InputError(
+        `position ${pos} is past the KV cache's ${this.capacity} positions`,
+      );
+    }
+    const o = layer * this.#layerStride + pos * this.#kvDim;
+    const so = (layer * this.capacity + pos) * this.#nKv;
+    this.#quantize(k, this.#keys, this.#kScale, o, so);
+    this.#quantize(v, this.#values, this.#vScale, o, so);
+  }
+
+  /** Always 0. */
+  firstVisible(_pos: number): number {
+    return 0;
+  }
+
+  /** `scale_t · Σ q·k8_t` for t = 0..pos. */
+  scores(
+    layer: number,
+    kvHead: number,
+    q: Float32Array,
+    qOff: number,
+    pos: number,
+    out: Float32Array,
+  ): void {
+    const keys = this.#keys, hs = this.#hs, kvd = this.#kvDim, nKv = this.#nKv;
+    let o = layer * this.#layerStride + kvHead * hs;
+    let so = layer * this.capacity * nKv + kvHead;
+    for (let t = 0; t <= pos; t++, o += kvd, so += nKv) {
+      let s = 0;
+      for (let i = 0; i < hs; i++) s += q[qOff + i] * keys[o + i];
+      out[t] = s * this.#kScale[so];
+    }
+  }
+
+  /** `Σ_t (p_t · scale_t) · v8_t` into `out[outOff..]`. */
+  mix(
+    layer: number,
+    kvHead: number,
+    p: Float32Array,
+    pos: number,
+    out: Float32Array,
+    outOff: number,
+  ): void {
+    const values = this.#values, hs = this.#hs, kvd = this.#kvDim;
+    const nKv = this.#nKv;
+    for (let i = 0; i < hs; i++) out[outOff + i] = 0;
+    let o = layer * this.#layerStride + kvHead * hs;
+    let so = layer * this.capacity * nKv + kvHead;
+    for (let t = 0; t <= pos; t++, o += kvd, so += nKv) {
+      const a = p[t] * this.#vScale[so];
+      for (let i = 0; i < hs; i++) out[outOff + i] += a * values[o + i];
+    }
+  }
+
+  /** Clears the stored keys, values and scales. */
+  reset(): void {
+    this.#keys.fill(0);
+    this.#values.fill(0);
+    this.#kScale.fill(0);
+    this.#vScale.fill(0);
+  }
+}
+
+/**
+ * Sliding-window fp32 cache: holds the last `window` positions in fixed
+ * memory (position p lives in slot p mod window), so generation can go on past
+ * the window (and, with RoPE, past seqLen); attention sees only the window.
+ *
+ * @example
+ * ```ts
+ * import { KvCacheRing } from "@proj/tinyllm";
+ * const c = new KvCacheRing({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 }, 2);
+ * console.log(c.firstVisible(0), c.firstVisible(5)); // 0 4
+ * ```
+ */
+export class KvCacheRing implements KvCache {
+  /** "ring". */
+  readonly kind: string = "ring";
+  /** The window: positions held at once. */
+  readonly capacity: number;
+  /** Bytes of key/value storage. */
+  readonly byteSize: number;
+  readonly #keys: Float32Array;
+  readonly #values: Float32Array;
+  readonly #kvDim: number;
+  readonly #hs: number;
+  readonly #layerStride: number;
+
+  /**
+   * @param config model shape
+   * @param window positions held at once
+   */
+  constructor(config: Shape, window: number) {
+    checkLength(window, "ring window");
+    this.capacity = window;
+    this.#kvDim = kvDim(config);
+    this.#hs = headSize(config);
+    this.#layerStride = window * this.#kvDim;
+    this.#keys = new Float32Array(config.nLayers * this.#layerStride);
+    this.#values = new Float32Array(config.nLayers * this.#layerStride);
+    this.byteSize = kvCacheBytes("ring", config, window);
+  }
+
+  /** Stores k and v of `layer` at `pos` (overwriting position pos - window). */
+  store(layer: number, pos: number, k: Float32Array, v: Float32Array): void {
+    const o = layer * this.#layerStride + (pos % this.capacity) * this.#kvDim;
+    this.#keys.set(k.subarray(0, this.#kvDim), o);
+    this.#values.set(v.subarray(0, this.#kvDim), o);
+  }
+
+  /** `max(0, pos - window + 1)`. */
+  firstVisible(pos: number): number {
+    return pos < this.capacity ? 0 : pos - this.capacity + 1;
+  }
+
+  /** Dot products with the keys of the window, oldest first. */
+  scores(
+    layer: number,
+    kvHead: number,
+    q: Float32Array,
+    qOff: number,
+    pos: number,
+    out: Float32Array,
+  ): void {
+    const keys = this.#keys,
+      hs = this.#hs,
+      kvd = this.#kvDim,
+      w = this.capacity;
+    const first = this.firstVisible(pos);
+    const base = layer * this.#layerStride + kvHead * hs;
+    let slot = first % w;
+    for (let t = first; t <= pos; t++) {
+      const o = base + slot * kvd;
+      let s = 0;
+      for (let i = 0; i < hs; i++) s += q[qOff + i] * keys[o + i];
+      out[t - first] = s;
+      if (++slot === w) slot = 0;
+    }
+  }
+
+  /** Probability-weighted sum of the window's values. */
+  mix(
+    layer: number,
+    kvHead: number,
+    p: Float32Array,
+    pos: number,
+    out: Float32Array,
+    outOff: number,
+  ): void {
+    const values = this.#values,
+      hs = this.#hs,
+      kvd = this.#kvDim,
+      w = this.capacity;
+    const first = this.firstVisible(pos);
+    const base = layer * this.#layerStride + kvHead * hs;
+    for (let i = 0; i < hs; i++) out[outOff + i] = 0;
+    let slot = first % w;
+    for (let t = first; t <= pos; t++) {
+      const o = base + slot * kvd;
+      const a = p[t - first];
+      for (let i = 0; i < hs; i++) out[outOff + i] += a * values[o + i];
+      if (++slot === w) slot = 0;
+    }
+  }
+
+  /** Clears the stored keys and values. */
+  reset(): void {
+    this.#keys.fill(0);
+    this.#values.fill(0);
+  }
+}
+
+/**
+ * Creates a cache from a spec string: `"fp32"`, `"int8"` (both hold
+ * `length` positions, default seqLen) or `"ring:N"` (window of N positions).
+ *
+ * @example
+ * ```ts
+ * import { createKvCache } from "@proj/tinyllm";
+ * const cfg = { dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 16 };
+ * console.log(createKvCache("ring:4", cfg).capacity); // 4
+ * ```
+ */
+export function createKvCache(
+  spec: string,
+  config: Shape,
+  length: number = config.seqLen,
+): KvCache {
+  if (spec === "fp32") return new KvCacheFp32(config, length);
+  if (spec === "int8") return new KvCacheInt8(config, length);
+  const m = /^ring:(\d+)$/.exec(spec);
+  if (m) return new KvCacheRing(config, Number(m[1]));
+  throw new ConfigError(
+    `unknown KV cache "${spec}" (expected fp32, int8 or ring:N)`,
+  );
+}

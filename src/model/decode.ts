@@ -1,0 +1,175 @@
+/**
+ * The decode forward pass: one token at one position against a KV cache, as
+ * llama2.c's `forward`. All buffers live in a {@linkcode RunState} created
+ * once per model; the per-token path allocates nothing.
+ *
+ * @module
+ */
+import { InputError, ShapeError } from "../errors.ts";
+import type { KvCache } from "../kv/types.ts";
+import { weightType } from "../quant/table.ts";
+import { rmsnorm, rope, softmax, swiglu } from "../tensor/ops.ts";
+import { headSize, kvDim, type ModelConfig } from "./config.ts";
+import type { ModelWeights } from "./weights.ts";
+
+/**
+ * Activation buffers of the decode pass, sized for one model config. Create
+ * once with {@linkcode createRunState} and reuse for every token.
+ */
+export interface RunState {
+  /** The config the buffers were sized for. */
+  readonly config: ModelConfig;
+  /** Residual stream `[dim]`. */
+  readonly x: Float32Array;
+  /** Normalised input of a sub-layer `[dim]`. */
+  readonly xb: Float32Array;
+  /** Attention output before `wo`, or the MLP output `[dim]`. */
+  readonly xb2: Float32Array;
+  /** SwiGLU gate `[hiddenDim]`. */
+  readonly hb: Float32Array;
+  /** SwiGLU up projection `[hiddenDim]`. */
+  readonly hb2: Float32Array;
+  /** Query `[dim]`. */
+  readonly q: Float32Array;
+  /** Key `[kvDim]`. */
+  readonly k: Float32Array;
+  /** Value `[kvDim]`. */
+  readonly v: Float32Array;
+  /** Attention scores of one head over the visible positions (grows once to the cache's capacity). */
+  att: Float32Array;
+  /** Output logits `[vocabSize]`; {@linkcode forwardToken} returns this buffer. */
+  readonly logits: Float32Array;
+}
+
+/**
+ * Allocates the decode buffers for a model config.
+ *
+ * @example
+ * ```ts
+ * import { createRunState } from "@proj/tinyllm";
+ * const s = createRunState({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8,
+ *   nKvHeads: 4, vocabSize: 512, seqLen: 512, positional: "rope",
+ *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 });
+ * console.log(s.logits.length); // 512
+ * ```
+ */
+export function createRunState(config: ModelConfig): RunState {
+  const { dim, hiddenDim, vocabSize, seqLen } = config;
+  const kv = kvDim(config);
+  return {
+    config,
+    x: new Float32Array(dim),
+    xb: new Float32Array(dim),
+    xb2: new Float32Array(dim),
+    hb: new Float32Array(hiddenDim),
+    hb2: new Float32Array(hiddenDim),
+    q: new Float32Array(dim),
+    k: new Float32Array(kv),
+    v: new Float32Array(kv),
+    att: new Float32Array(seqLen),
+    logits: new Float32Array(vocabSize),
+  };
+}
+
+/**
+ * Runs one token at absolute position `pos` through the model, storing its
+ * keys and values in `cache`, and returns the next-token logits (the state's
+ * `logits` buffer, overwritten by the next call). Every matrix product goes
+ * through the Linear layer's own kernels.
+ *
+ * @example Greedy next token
+ * ```ts
+ * import { createRunState, forwardToken, KvCacheFp32, randomModelWeights } from "@proj/tinyllm";
+ * const w = randomModelWeights({ dim: 16, hiddenDim: 32, nLayers: 2, nHeads: 4,
+ *   nKvHeads: 2, vocabSize: 10, seqLen: 8, positional: "rope",
+ *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * const state = createRunState(w.config);
+ * const cache = new KvCacheFp32(w.config);
+ * const logits = forwardToken(w, state, cache, 1, 0);
+ * console.log(logits.length); // 10
+ * ```
+ */
+export function forwardToken(
+  weights: ModelWeights,
+  state: RunState,
+  cache: KvCache,
+  token: number,
+  pos: number,
+): Float32Array {
+  const c = weights.config;
+  const { dim, nHeads, nKvHeads, normEps } = c;
+  const hs = headSize(c);
+  const kv = kvDim(c);
+  const group = nHeads / nKvHeads;
+  const { x, xb, xb2, hb, hb2, q, k, v } = state;
+  if (!(token >= 0 && token < c.vocabSize) || !Number.isInteger(token)) {
+    throw new InputError(
+      `token id ${token} is outside the vocabulary (0..${c.vocabSize - 1})`,
+    );
+  }
+  if (!(pos >= 0) || !Number.isInteger(pos)) {
+    throw new InputError(`position ${pos} must be a non-negative integer`);
+  }
+  if (state.config.dim !== dim || state.logits.length !== c.vocabSize) {
+    throw new ShapeError("run state was created for a different model shape");
+  }
+
+  weightType(weights.tokenEmbedding.type).dequantizeRow(
+    weights.tokenEmbedding,
+    token,
+    x,
+  );
+  const posEmb = weights.positionEmbedding;
+  if (posEmb) {
+    if (pos >= c.seqLen) {
+      throw new InputError(
+        `position ${pos} is past seqLen ${c.seqLen}: a model with learned positions cannot go further`,
+      );
+    }
+    const o = pos * dim;
+    for (let i = 0; i < dim; i++) x[i] += posEmb[o + i];
+  }
+
+  if (cache.capacity > state.att.length) {
+    state.att = new Float32Array(cache.capacity);
+  }
+  const att = state.att;
+  const first = cache.firstVisible(pos);
+  const n = pos - first + 1;
+  const invSqrtHs = 1 / Math.sqrt(hs);
+
+  for (let l = 0; l < weights.layers.length; l++) {
+    const L = weights.layers[l];
+    rmsnorm(xb, 0, x, 0, L.rmsAtt, dim, normEps);
+    L.wq.kernels.matvec(L.wq.weight, xb, q);
+    L.wk.kernels.matvec(L.wk.weight, xb, k);
+    L.wv.kernels.matvec(L.wv.weight, xb, v);
+    if (!posEmb) {
+      rope(q, 0, dim, hs, pos, c.ropeTheta);
+      rope(k, 0, kv, hs, pos, c.ropeTheta);
+    }
+    cache.store(l, pos, k, v);
+
+    for (let h = 0; h < nHeads; h++) {
+      const kvh = (h / group) | 0;
+      cache.scores(l, kvh, q, h * hs, pos, att);
+      for (let t = 0; t < n; t++) att[t] *= invSqrtHs;
+      softmax(att, 0, n);
+      cache.mix(l, kvh, att, pos, xb, h * hs);
+    }
+    L.wo.kernels.matvec(L.wo.weight, xb, xb2);
+    for (let i = 0; i < dim; i++) x[i] += xb2[i];
+
+    rmsnorm(xb, 0, x, 0, L.rmsFfn, dim, normEps);
+    L.w1.kernels.matvec(L.w1.weight, xb, hb);
+    L.w3.kernels.matvec(L.w3.weight, xb, hb2);
+    swiglu(hb, hb2, c.hiddenDim);
+    L.w2.kernels.matvec(L.w2.weight, hb, xb2);
+    for (let i = 0; i < dim; i++) x[i] += xb2[i];
+  }
+
+  rmsnorm(x, 0, x, 0, weights.rmsFinal, dim, normEps);
+  const cls = weights.classifier;
+  cls.kernels.matvec(cls.weight, x, state.logits);
+  return state.logits;
+}

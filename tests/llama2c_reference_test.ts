@@ -1,0 +1,112 @@
+// stories260K against the vectors llama2.c's run.c produced
+// (../shared/reference/stories260K): encodings, logits, greedy ids and stdout.
+import assert from "node:assert/strict";
+import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
+import { parseLlama2cTokenizer } from "../src/tokenizer/llama2c.ts";
+import { createRunState, forwardToken } from "../src/model/decode.ts";
+import { KvCacheFp32 } from "../src/kv/caches.ts";
+
+const REF = new URL("../../shared/reference/", import.meta.url);
+const modelBytes = await Deno.readFile(new URL("models/stories260K.bin", REF));
+const tokBytes = await Deno.readFile(new URL("models/tok512.bin", REF));
+const json = async (name: string) =>
+  JSON.parse(
+    await Deno.readTextFile(new URL(`stories260K/${name}`, REF)),
+  );
+
+const weights = parseLlama2cCheckpoint(modelBytes, "stories260K.bin");
+const tok = parseLlama2cTokenizer(tokBytes, {
+  vocabSize: weights.config.vocabSize,
+});
+
+Deno.test("llama2c: header of stories260K", () => {
+  assert.deepEqual(
+    { ...weights.config },
+    {
+      dim: 64,
+      hiddenDim: 172,
+      nLayers: 5,
+      nHeads: 8,
+      nKvHeads: 4,
+      vocabSize: 512,
+      seqLen: 512,
+      positional: "rope",
+      sharedClassifier: true,
+      normEps: 1e-5,
+      ropeTheta: 10000,
+    },
+  );
+  assert.equal(weights.classifier.weight, weights.tokenEmbedding);
+});
+
+Deno.test("llama2c: encode vectors equal run.c's exactly", async () => {
+  const ref = await json("encode_vectors.json");
+  const dec = new TextDecoder();
+  for (const c of ref.cases) {
+    const ids = tok.encode(c.text, { bos: true, eos: false });
+    assert.deepEqual(ids, c.token_ids, JSON.stringify(c.text));
+    assert.deepEqual(ids.map((i) => dec.decode(tok.piece(i))), c.pieces);
+  }
+  assert.deepEqual(tok.encode("a", { bos: false, eos: true }), [261, 2]);
+});
+
+Deno.test("llama2c: logits at positions 0..3 match run.c to 1e-4", async () => {
+  const ref = await json("logits_once_upon_a_time.json");
+  const raw = await Deno.readFile(
+    new URL("stories260K/logits_once_upon_a_time_pos0-3.f32", REF),
+  );
+  const expected = new Float32Array(raw.buffer, raw.byteOffset, 4 * 512);
+  const state = createRunState(weights.config);
+  const cache = new KvCacheFp32(weights.config);
+  for (let p = 0; p < 4; p++) {
+    const logits = forwardToken(
+      weights,
+      state,
+      cache,
+      ref.prompt_token_ids[p],
+      p,
+    );
+    let maxDiff = 0;
+    for (let i = 0; i < 512; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(logits[i] - expected[p * 512 + i]));
+      assert.equal(expected[p * 512 + i], ref.positions[p].logits[i]);
+    }
+    assert.ok(maxDiff < 1e-4, `pos ${p}: max |diff| ${maxDiff}`);
+  }
+});
+
+for (const name of ["once_upon_a_time", "lily_park", "empty"]) {
+  Deno.test(`llama2c: greedy ids and stdout for "${name}" equal run.c's`, async () => {
+    const ref = await json(`greedy_${name}.json`);
+    const prompt = tok.encode(ref.prompt);
+    assert.deepEqual(prompt, ref.prompt_token_ids);
+    const state = createRunState(weights.config);
+    const cache = new KvCacheFp32(weights.config);
+    // run.c's generate loop, -t 0 -n 64
+    const generated: number[] = [];
+    const out: number[] = [];
+    let token = prompt[0];
+    for (let pos = 0; pos < ref.steps;) {
+      const logits = forwardToken(weights, state, cache, token, pos);
+      let next: number;
+      if (pos < prompt.length - 1) next = prompt[pos + 1];
+      else {
+        next = 0;
+        for (let i = 1; i < logits.length; i++) {
+          if (logits[i] > logits[next]) next = i;
+        }
+        generated.push(next);
+      }
+      pos++;
+      if (next === 1) break;
+      out.push(...tok.decodePiece(token, next));
+      token = next;
+    }
+    assert.deepEqual(generated, ref.generated_token_ids);
+    assert.equal(
+      new TextDecoder().decode(new Uint8Array(out)) + "\n",
+      ref.stdout,
+    );
+    assert.equal(tok.decode(ref.all_token_ids) + "\n", ref.stdout);
+  });
+}

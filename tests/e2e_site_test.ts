@@ -1,0 +1,256 @@
+/**
+ * End-to-end: build the results site into a temp dir, serve it on
+ * 127.0.0.1, and drive Debian's headless Chromium through it: every table
+ * shows the values of the JSON it was built from, every plot renders, the
+ * live demo produces text. Screenshots go to out/screenshots/.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { buildSite } from "../www/site.tsx";
+import { serveSite } from "../www/serve.ts";
+import { writePlots } from "../bench/plot.ts";
+import { readResults, type Results } from "../bench/lib/results.ts";
+import { cell } from "../www/components/Table.tsx";
+import { demoModelForTest } from "./site_fixture.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-dev-shm-usage",
+];
+
+/** Real results when a full set exists in out/, else the fixture. */
+function dataSource(): string {
+  const real = ["kvcache", "quant", "kvcache-memory", "training"].every((f) =>
+    existsSync(`out/${f}.json`)
+  );
+  return real ? "out" : "www/fixtures";
+}
+
+/** Cell texts of a table's data rows, keyed like the JSON. */
+function tableRows(page: Page, id: string) {
+  return page.$$eval(
+    `#${id} tbody tr`,
+    (trs) =>
+      trs.map((tr) =>
+        Object.fromEntries(
+          [...tr.querySelectorAll("td[data-key]")].map((td) => [
+            td.getAttribute("data-key"),
+            td.textContent,
+          ]),
+        )
+      ).filter((r) => Object.keys(r).length > 0),
+  );
+}
+
+async function checkTable(
+  page: Page,
+  id: string,
+  rows: object[],
+  keys: string[],
+) {
+  const shown = await tableRows(page, id);
+  assert.equal(shown.length, rows.length, `${id}: row count`);
+  rows.forEach((r, i) => {
+    for (const k of keys) {
+      assert.equal(
+        shown[i][k],
+        cell((r as Record<string, unknown>)[k]),
+        `${id} row ${i} ${k}`,
+      );
+    }
+  });
+}
+
+async function checkPlots(page: Page, expected: string[]) {
+  const plots = await page.$$eval(
+    "img[data-plot]",
+    (imgs) =>
+      imgs.map((img) => {
+        const i = img as HTMLImageElement;
+        const box = i.getBoundingClientRect();
+        return {
+          file: i.getAttribute("data-plot"),
+          ok: i.complete && i.naturalWidth > 0,
+          w: box.width,
+          h: box.height,
+        };
+      }),
+  );
+  for (const f of expected) {
+    const p = plots.find((x) => x.file === f);
+    assert.ok(p, `plot ${f} is on the page`);
+    assert.ok(p.ok && p.w > 0 && p.h > 0, `plot ${f} renders (${p.w}×${p.h})`);
+  }
+}
+
+async function visit(page: Page, base: string, file: string, shot: string) {
+  const res = await page.goto(`${base}/${file}`, { waitUntil: "load" });
+  assert.equal(res?.status(), 200, `${file} status`);
+  await page.evaluate(() =>
+    Promise.all(
+      [...document.images].map((img) =>
+        img.complete ? null : new Promise((r) => {
+          img.onload = img.onerror = r;
+        })
+      ),
+    )
+  );
+  await Deno.mkdir("out/screenshots", { recursive: true });
+  await page.screenshot({
+    path: `out/screenshots/${shot}.png`,
+    fullPage: true,
+  });
+}
+
+Deno.test({
+  name:
+    "e2e: the built site shows the JSON values, renders plots, runs the demo",
+  ignore: !existsSync(CHROMIUM),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const src = dataSource();
+    const tmp = await Deno.makeTempDir({ prefix: "tinyllm-site-" });
+    const data = `${tmp}/data`;
+    const site = `${tmp}/site`;
+    await Deno.mkdir(data);
+    for await (const e of Deno.readDir(src)) {
+      if (e.name.endsWith(".json")) {
+        await Deno.copyFile(`${src}/${e.name}`, `${data}/${e.name}`);
+      }
+    }
+    const plots = await writePlots(data, data);
+    const model = await demoModelForTest(tmp);
+    await buildSite({
+      dataDir: data,
+      siteDir: site,
+      demoModel: model ?? undefined,
+    });
+    const results: Results = await readResults(data);
+
+    const ac = new AbortController();
+    const server = serveSite({ root: site, port: 0, signal: ac.signal });
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    let browser: Browser | undefined;
+    try {
+      browser = await puppeteer.launch({
+        executablePath: CHROMIUM,
+        args: FLAGS,
+        headless: true,
+      });
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1100, height: 900 });
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+
+      await t.step("index: headline table", async () => {
+        await visit(page, base, "index.html", "index");
+        await checkTable(
+          page,
+          "headline-kv",
+          results.kvcache!.rows.filter((r) => r.length === 50),
+          ["model", "withCacheMs", "withoutCacheMs", "speedup"],
+        );
+      });
+      await t.step("kvcache: tables and plots", async () => {
+        await visit(page, base, "kvcache.html", "kvcache");
+        await checkTable(page, "table-kvcache", results.kvcache!.rows, [
+          "model",
+          "length",
+          "withCacheMs",
+          "withCacheStdMs",
+          "withoutCacheMs",
+          "withoutCacheStdMs",
+          "speedup",
+        ]);
+        await checkTable(page, "table-kvmemory", results.kvMemory!.rows, [
+          "model",
+          "cache",
+          "length",
+          "bytes",
+        ]);
+        await checkPlots(
+          page,
+          plots.filter((p) => p.startsWith("kvcache")),
+        );
+      });
+      await t.step("quantization: table and plots", async () => {
+        await visit(page, base, "quantization.html", "quantization");
+        await checkTable(page, "table-quant", results.quant!.rows, [
+          "model",
+          "config",
+          "sizeBytes",
+          "compression",
+          "perplexity",
+          "deltaPerplexity",
+          "latencyMs",
+          "latencyStdMs",
+          "tokensPerSecond",
+        ]);
+        await checkPlots(page, plots.filter((p) => p.startsWith("quant")));
+      });
+      await t.step("training and method pages", async () => {
+        await visit(page, base, "training.html", "training");
+        await checkPlots(page, ["training-loss.svg"]);
+        await visit(page, base, "method.html", "method");
+        const dates = await page.$$eval(
+          "#table-meta td[data-key=date]",
+          (tds) => tds.map((td) => td.textContent),
+        );
+        assert.ok(dates.includes(results.kvcache!.date));
+      });
+      await t.step({
+        name: "demo: the browser generates text with the library",
+        ignore: model === null,
+        fn: async () => {
+          await visit(page, base, "demo.html", "demo-before");
+          await page.waitForSelector("#demo-run:not([disabled])", {
+            timeout: 10_000,
+          });
+          await page.click("#demo-run");
+          await page.waitForSelector(
+            ".demo[data-status=ready], .demo[data-status=error]",
+            { timeout: 30_000 },
+          );
+          const status = await page.$eval(
+            ".demo",
+            (d) => d.getAttribute("data-status"),
+          );
+          const message = await page.$eval(
+            "#demo-message",
+            (d) => d.textContent,
+          );
+          assert.equal(status, "ready", message ?? "");
+          const prompt = await page.$eval(
+            "#demo-prompt",
+            (i) => (i as HTMLInputElement).value,
+          );
+          const text = await page.$eval("#demo-output", (d) => d.textContent);
+          assert.ok(
+            text!.startsWith(prompt) && text!.length > prompt.length,
+            `demo produced text: ${JSON.stringify(text)}`,
+          );
+          const speed = await page.$eval("#demo-speed", (d) => d.textContent);
+          assert.match(speed ?? "", /tokens\/s/);
+          await page.screenshot({
+            path: "out/screenshots/demo.png",
+            fullPage: true,
+          });
+        },
+      });
+      assert.deepEqual(errors, [], "no uncaught errors in the pages");
+    } finally {
+      await browser?.close();
+      ac.abort();
+      await server.finished;
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});

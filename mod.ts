@@ -24,3 +24,5 @@ export type * from "./src/kv/types.ts";
 export type * from "./src/tokenizer/types.ts";
 export * from "./src/data/brown.ts";
 export * from "./src/tokenizer/word.ts";
+export * from "./src/tokenizer/bpe.ts";
+export * from "./src/tokenizer/json.ts";

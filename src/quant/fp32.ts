@@ -3,8 +3,11 @@
  *
  * @module
  */
+import { ShapeError } from "../errors.ts";
+import { alignedBytes, checkParts } from "./symmetric.ts";
 import type {
   Granularity,
+  LayoutSizes,
   LinearKernels,
   QMatrix,
   WeightType,
@@ -50,13 +53,79 @@ export function matmulFp32(
   }
 }
 
+/**
+ * Fast fp32 matmul `out[n, rows] = x[n, cols] · Wᵀ`: four independent
+ * accumulators per dot product (about 3× the plain loop in V8, which
+ * otherwise serialises on one add chain).
+ */
+export function matmulFp32Fast(
+  m: QMatrix,
+  x: Float32Array,
+  n: number,
+  out: Float32Array,
+): void {
+  const w = asF32(m);
+  const { rows, cols } = m;
+  const c4 = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const wo = r * cols;
+    for (let i = 0; i < n; i++) {
+      const xo = i * cols;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let o = wo, c = xo;
+      for (const end = xo + c4; c < end; c += 4, o += 4) {
+        s0 += w[o] * x[c];
+        s1 += w[o + 1] * x[c + 1];
+        s2 += w[o + 2] * x[c + 2];
+        s3 += w[o + 3] * x[c + 3];
+      }
+      for (const end = xo + cols; c < end; c++, o++) s0 += w[o] * x[c];
+      out[i * rows + r] = (s0 + s1) + (s2 + s3);
+    }
+  }
+}
+
+/** Fast fp32 matrix-vector product (decode): {@linkcode matmulFp32Fast} with n = 1. */
+export function matvecFp32Fast(
+  m: QMatrix,
+  x: Float32Array,
+  out: Float32Array,
+): void {
+  matmulFp32Fast(m, x, 1, out);
+}
+
 const fp32Kernels: LinearKernels = {
   backend: "js",
-  matvec: matvecFp32,
-  matmul: matmulFp32,
+  matvec: matvecFp32Fast,
+  matmul: matmulFp32Fast,
 };
 
-/** The fp32 weight type: a plain row-major `Float32Array`, no scales. */
+function fp32LayoutSizes(
+  rows: number,
+  cols: number,
+  _granularity: Granularity,
+): LayoutSizes {
+  if (
+    !Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0
+  ) {
+    throw new ShapeError(`fp32: bad shape [${rows}, ${cols}]`);
+  }
+  return { dataLength: rows * cols, scalesLength: 0 };
+}
+
+/**
+ * The fp32 weight type: a plain row-major `Float32Array`, no scales (the
+ * granularity argument is ignored).
+ *
+ * @example
+ * ```ts
+ * import { fp32 } from "@proj/tinyllm";
+ * const m = fp32.quantize(new Float32Array([1, 2, 3, 4]), 2, 2, "tensor");
+ * const out = new Float32Array(2);
+ * fp32.js.matvec(m, new Float32Array([1, 1]), out);
+ * console.log(Array.from(out)); // [3, 7]
+ * ```
+ */
 export const fp32: WeightType = {
   name: "fp32",
   bitsPerWeight: 32,
@@ -85,6 +154,39 @@ export const fp32: WeightType = {
   byteSize(m: QMatrix): number {
     return m.rows * m.cols * 4;
   },
-  reference: { ...fp32Kernels, backend: "reference" },
+  layoutSizes: fp32LayoutSizes,
+  fromParts(
+    rows: number,
+    cols: number,
+    granularity: Granularity,
+    data: Uint8Array,
+    scales: Float32Array,
+  ): QMatrix {
+    const sizes = fp32LayoutSizes(rows, cols, granularity);
+    checkParts(
+      "fp32",
+      rows,
+      cols,
+      granularity,
+      data.byteLength,
+      sizes.dataLength * 4,
+      scales.length,
+      0,
+    );
+    const bytes = alignedBytes(data, 4);
+    return {
+      type: "fp32",
+      rows,
+      cols,
+      granularity: "tensor",
+      data: new Float32Array(bytes.buffer, bytes.byteOffset, rows * cols),
+      scales: new Float32Array(0),
+    };
+  },
+  reference: {
+    backend: "reference",
+    matvec: matvecFp32,
+    matmul: matmulFp32,
+  },
   js: fp32Kernels,
 };

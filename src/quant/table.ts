@@ -6,16 +6,35 @@
  */
 import { ConfigError } from "../errors.ts";
 import { fp32 } from "./fp32.ts";
+import { int4 } from "./int4.ts";
+import { int8 } from "./int8.ts";
 import type { WeightType } from "./types.ts";
 
-/** Every weight type, keyed by name. */
+/**
+ * Every weight type, keyed by name.
+ *
+ * @example Loop over the table
+ * ```ts
+ * import { WEIGHT_TYPES } from "@proj/tinyllm";
+ * for (const t of Object.values(WEIGHT_TYPES)) console.log(t.name, t.bitsPerWeight);
+ * // fp32 32, int8 8, int4 4
+ * ```
+ */
 export const WEIGHT_TYPES: Readonly<Record<string, WeightType>> = {
   fp32,
+  int8,
+  int4,
 };
 
 /**
  * Looks up a weight type by name, throwing a {@linkcode ConfigError} for an
  * unknown name.
+ *
+ * @example
+ * ```ts
+ * import { weightType } from "@proj/tinyllm";
+ * console.log(weightType("int4").bitsPerWeight); // 4
+ * ```
  */
 export function weightType(name: string): WeightType {
   const t = WEIGHT_TYPES[name];

@@ -46,6 +46,21 @@ export interface LinearKernels {
    * `x` is `[n, cols]`, `out` is `[n, rows]`.
    */
   matmul(m: QMatrix, x: Float32Array, n: number, out: Float32Array): void;
+  /**
+   * True when these kernels round `x` to int8 per group (the scheme in
+   * `src/quant/activation.ts`, as llama2.c's runq.c) and take integer dot
+   * products; the result then equals the exact product with the dequantized
+   * activations rather than with `x` itself. Absent/false: `x` is used as is.
+   */
+  readonly quantizesActivations?: boolean;
+}
+
+/** Element counts of a packed matrix's two arrays (see {@linkcode WeightType.layoutSizes}). */
+export interface LayoutSizes {
+  /** Elements of `data` (fp32: floats; int8: bytes; int4: bytes, two weights each). */
+  readonly dataLength: number;
+  /** Elements of `scales` (0 for fp32). */
+  readonly scalesLength: number;
 }
 
 /** One row of the weight-type table (like ggml's type traits). */
@@ -73,4 +88,33 @@ export interface WeightType {
   readonly reference: LinearKernels;
   /** Fast pure-TypeScript kernels (the portable default). */
   readonly js: LinearKernels;
+  /**
+   * WebAssembly SIMD kernels, when this build has them (filled in by
+   * `src/quant/wasm/`); used only where {@linkcode WeightType.wasmSupported}
+   * says the engine can run them.
+   */
+  wasm?: LinearKernels;
+  /** Feature check for {@linkcode WeightType.wasm} (e.g. SIMD128 validates). */
+  wasmSupported?: () => boolean;
+  /**
+   * Element counts of `data` and `scales` for a `[rows, cols]` matrix at this
+   * granularity (throws like {@linkcode WeightType.quantize} on a bad one).
+   */
+  layoutSizes(
+    rows: number,
+    cols: number,
+    granularity: Granularity,
+  ): LayoutSizes;
+  /**
+   * Wraps stored parts as a matrix: `data` holds the payload's raw
+   * little-endian bytes (copied only when misaligned for the typed view),
+   * `scales` the scales. Throws a ShapeError naming what does not fit.
+   */
+  fromParts(
+    rows: number,
+    cols: number,
+    granularity: Granularity,
+    data: Uint8Array,
+    scales: Float32Array,
+  ): QMatrix;
 }

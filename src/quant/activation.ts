@@ -1,0 +1,132 @@
+/**
+ * Activation quantization for the integer kernels: the input vector is rounded
+ * to int8 per group once per product (as llama2.c's runq.c does), so the inner
+ * loops are integer dot products over packed weights. Every kernel that sets
+ * `quantizesActivations` uses exactly this scheme, so its result equals the
+ * exact product of the dequantized weights with {@linkcode dequantizeActivations}.
+ *
+ * @module
+ */
+import { roundHalfAway } from "./granularity.ts";
+import type { QMatrix } from "./types.ts";
+
+/**
+ * Group size the activations of a product with `m` are quantized in: the
+ * weight group size G when `m` is grouped (so one float multiply-add per group
+ * combines both scales), else 32 when it divides `cols`, else the largest
+ * divisor of `cols` up to 64.
+ *
+ * @example
+ * ```ts
+ * import { activationGroupSize, int8 } from "@proj/tinyllm";
+ * const m = int8.quantize(new Float32Array(2 * 64), 2, 64, "row");
+ * console.log(activationGroupSize(m)); // 32
+ * ```
+ */
+export function activationGroupSize(
+  m: Pick<QMatrix, "cols" | "granularity">,
+): number {
+  if (typeof m.granularity === "number") return m.granularity;
+  if (m.cols % 32 === 0) return 32;
+  for (let d = Math.min(64, m.cols); d > 1; d--) {
+    if (m.cols % d === 0) return d;
+  }
+  return 1;
+}
+
+/**
+ * Quantizes `x[xOff .. xOff+cols)` to int8 per group of `groupSize`:
+ * `scale = absmax/127`, `q = round(x/scale)` (half away from zero). Writes the
+ * codes to `q[qOff..]`, one scale per group to `s[sOff..]` and, per group,
+ * `8 × Σq` to `bias[sOff..]` (int4 kernels subtract it instead of re-centring
+ * every nibble).
+ */
+export function quantizeActivations(
+  x: Float32Array,
+  xOff: number,
+  cols: number,
+  groupSize: number,
+  q: Int8Array,
+  qOff: number,
+  s: Float32Array,
+  bias: Int32Array,
+  sOff: number,
+): void {
+  for (let c0 = 0, g = sOff; c0 < cols; c0 += groupSize, g++) {
+    let absmax = 0;
+    const end = xOff + c0 + groupSize;
+    for (let c = xOff + c0; c < end; c++) {
+      const a = Math.abs(x[c]);
+      if (a > absmax) absmax = a;
+    }
+    const scale = Math.fround(absmax / 127);
+    s[g] = scale;
+    const inv = scale === 0 ? 0 : 1 / scale;
+    let sum = 0;
+    for (let c = xOff + c0, o = qOff + c0; c < end; c++, o++) {
+      let v = roundHalfAway(x[c] * inv);
+      if (v > 127) v = 127;
+      else if (v < -127) v = -127;
+      q[o] = v;
+      sum += v;
+    }
+    bias[g] = sum * 8;
+  }
+}
+
+/**
+ * What an activation-quantizing kernel actually multiplies by: `x` rounded to
+ * int8 per group and scaled back (fp64). Used by tests to check such kernels
+ * exactly, and to bound their error against the fp32 product.
+ *
+ * @example
+ * ```ts
+ * import { dequantizeActivations } from "@proj/tinyllm";
+ * const x = new Float32Array([1, 0.5, -0.25, 0]);
+ * console.log(dequantizeActivations(x, 4)[0]); // 1
+ * ```
+ */
+export function dequantizeActivations(
+  x: Float32Array,
+  groupSize: number,
+): Float64Array {
+  const n = x.length, ng = Math.ceil(n / groupSize);
+  const q = new Int8Array(n), s = new Float32Array(ng);
+  const bias = new Int32Array(ng);
+  quantizeActivations(x, 0, n, groupSize, q, 0, s, bias, 0);
+  const out = new Float64Array(n);
+  for (let c = 0; c < n; c++) out[c] = q[c] * s[Math.floor(c / groupSize)];
+  return out;
+}
+
+// Scratch for the quantized activations, shared by every kernel in this
+// thread: grown on demand, never allocated per call.
+let scratchQ = new Int8Array(4096);
+let scratchS = new Float32Array(256);
+let scratchBias = new Int32Array(256);
+
+/** Int8 codes of the activations (at least `nq` long after {@linkcode activationScratch}). */
+export function scratchCodes(): Int8Array {
+  return scratchQ;
+}
+/** Per-group activation scales. */
+export function scratchScales(): Float32Array {
+  return scratchS;
+}
+/** Per-group `8 × Σq` (int4 re-centring term). */
+export function scratchBiases(): Int32Array {
+  return scratchBias;
+}
+
+/** Makes sure the scratch buffers hold `nq` codes and `ns` groups. */
+export function activationScratch(nq: number, ns: number): void {
+  if (scratchQ.length < nq) {
+    // 32 bytes of slack so word loads never straddle the end.
+    scratchQ = new Int8Array(Math.max(nq, scratchQ.length * 2) + 32);
+  }
+  if (scratchS.length < ns) {
+    const n = Math.max(ns, scratchS.length * 2);
+    scratchS = new Float32Array(n);
+    scratchBias = new Int32Array(n);
+  }
+}

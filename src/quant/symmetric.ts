@@ -1,0 +1,122 @@
+/**
+ * What the symmetric integer types (int8, int4) share: choosing scales,
+ * rounding to codes, and wrapping stored parts with validation.
+ *
+ * @module
+ */
+import { InputError, ShapeError } from "../errors.ts";
+import {
+  checkGranularity,
+  roundHalfAway,
+  scaleCount,
+  scaleStrides,
+} from "./granularity.ts";
+import type { Granularity } from "./types.ts";
+
+/**
+ * Rounds `w` ([rows, cols], row-major) to integer codes clamped to [qmin, qmax]
+ * with one scale
+ * `absmax/qmax` per tensor/row/group (0 when absmax is 0). Returns the codes
+ * unpacked, one per Int8 element, and the scales.
+ */
+export function quantizeCodes(
+  typeName: string,
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  granularity: Granularity,
+  qmin: number,
+  qmax: number,
+): { codes: Int8Array; scales: Float32Array } {
+  checkGranularity(typeName, rows, cols, granularity, typeName === "int4");
+  if (w.length !== rows * cols) {
+    throw new ShapeError(
+      `${typeName}.quantize: ${w.length} weights for shape [${rows}, ${cols}]`,
+    );
+  }
+  const scales = new Float32Array(scaleCount(rows, cols, granularity));
+  const { rowStride, groupStride, groupSize } = scaleStrides(
+    cols,
+    granularity,
+  );
+  const absmax = new Float64Array(scales.length);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = w[r * cols + c];
+      if (!Number.isFinite(v)) {
+        throw new InputError(
+          `${typeName}.quantize: non-finite weight ${v} at [${r}, ${c}]`,
+        );
+      }
+      const si = r * rowStride + Math.floor(c / groupSize) * groupStride;
+      const a = Math.abs(v);
+      if (a > absmax[si]) absmax[si] = a;
+    }
+  }
+  for (let i = 0; i < scales.length; i++) scales[i] = absmax[i] / qmax;
+  const codes = new Int8Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const scale =
+        scales[r * rowStride + Math.floor(c / groupSize) * groupStride];
+      if (scale === 0) continue;
+      let q = roundHalfAway(w[r * cols + c] / scale);
+      // |w| <= absmax, but the float32 scale may round down: clamp.
+      if (q > qmax) q = qmax;
+      else if (q < qmin) q = qmin;
+      codes[r * cols + c] = q;
+    }
+  }
+  return { codes, scales };
+}
+
+/** Validates stored parts against the expected element counts. */
+export function checkParts(
+  typeName: string,
+  rows: number,
+  cols: number,
+  granularity: Granularity,
+  dataBytes: number,
+  expectedDataBytes: number,
+  scalesLength: number,
+  expectedScales: number,
+): void {
+  if (dataBytes !== expectedDataBytes) {
+    throw new ShapeError(
+      `${typeName}.fromParts: data is ${dataBytes} bytes, [${rows}, ${cols}] needs ${expectedDataBytes}`,
+    );
+  }
+  if (scalesLength !== expectedScales) {
+    throw new ShapeError(
+      `${typeName}.fromParts: ${scalesLength} scales, [${rows}, ${cols}] at granularity ${
+        String(granularity)
+      } needs ${expectedScales}`,
+    );
+  }
+}
+
+/**
+ * Returns `bytes` itself when its offset is a multiple of `align`, else an
+ * aligned copy (typed views and 32-bit word loads need aligned offsets).
+ */
+export function alignedBytes(bytes: Uint8Array, align: number): Uint8Array {
+  if (bytes.byteOffset % align === 0) return bytes;
+  return bytes.slice();
+}
+
+// Cached 32-bit views of packed payloads for the word-at-a-time kernels; a
+// WeakMap so the views die with their matrices and are never built per call.
+const wordViews = new WeakMap<ArrayBufferView, Int32Array>();
+
+/**
+ * A 32-bit little-endian word view over `data` (which must be 4-byte aligned
+ * and a whole number of words), cached per array.
+ */
+export function wordView(data: Int8Array | Uint8Array): Int32Array {
+  let v = wordViews.get(data);
+  if (!v) {
+    v = new Int32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
+    wordViews.set(data, v);
+  }
+  return v;
+}

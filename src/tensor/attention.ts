@@ -1,0 +1,127 @@
+/**
+ * Causal multi-head attention with grouped-query heads over whole sequences,
+ * forward and backward side by side.
+ *
+ * Layout: rows are `[batch, seqLen]`; `q`/`out` are `[n, nHeads·headSize]`,
+ * `k`/`v` are `[n, nKvHeads·headSize]`; query head `h` reads key/value head
+ * `h / (nHeads / nKvHeads)`. The softmax probabilities are saved in `att`,
+ * `[batch, nHeads, seqLen, seqLen]` (only the causal part `t2 ≤ t` is used).
+ *
+ * @module
+ */
+
+/** Shape of an attention call. */
+export interface AttentionShape {
+  /** Batch rows. */
+  batch: number;
+  /** Positions per batch row. */
+  seqLen: number;
+  /** Query heads. */
+  nHeads: number;
+  /** Key/value heads (divides nHeads). */
+  nKvHeads: number;
+  /** Width of one head. */
+  headSize: number;
+}
+
+/** Forward: `out = softmax(q·kᵀ/√hs, causal) · v` per head; saves `att`. */
+export function attentionForward(
+  out: Float32Array,
+  att: Float32Array,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  shape: AttentionShape,
+): void {
+  const { batch, seqLen: T, nHeads, nKvHeads, headSize: hs } = shape;
+  const dim = nHeads * hs, kvDim = nKvHeads * hs, group = nHeads / nKvHeads;
+  const sqrtHs = Math.sqrt(hs);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < nHeads; h++) {
+      const kvOff = ((h / group) | 0) * hs;
+      for (let t = 0; t < T; t++) {
+        const qo = (b * T + t) * dim + h * hs;
+        const ao = ((b * nHeads + h) * T + t) * T;
+        let max = -Infinity;
+        for (let t2 = 0; t2 <= t; t2++) {
+          const ko = (b * T + t2) * kvDim + kvOff;
+          let s = 0;
+          for (let i = 0; i < hs; i++) s += q[qo + i] * k[ko + i];
+          s /= sqrtHs; // divide (not multiply) as llama2.c does
+          att[ao + t2] = s;
+          if (att[ao + t2] > max) max = att[ao + t2];
+        }
+        // softmax as ops.ts does it (float32 stores), so both paths agree
+        let sum = 0;
+        for (let t2 = 0; t2 <= t; t2++) {
+          const e = Math.exp(att[ao + t2] - max);
+          att[ao + t2] = e;
+          sum += e;
+        }
+        const inv = 1 / sum;
+        for (let t2 = 0; t2 <= t; t2++) att[ao + t2] *= inv;
+        const oo = qo;
+        for (let i = 0; i < hs; i++) out[oo + i] = 0;
+        for (let t2 = 0; t2 <= t; t2++) {
+          const p = att[ao + t2];
+          const vo = (b * T + t2) * kvDim + kvOff;
+          for (let i = 0; i < hs; i++) out[oo + i] += p * v[vo + i];
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Backward of {@linkcode attentionForward}: accumulates into `dq`, `dk`,
+ * `dv` (zero them first) given `dout`; `scratch` holds ≥ seqLen floats.
+ */
+export function attentionBackward(
+  dq: Float32Array,
+  dk: Float32Array,
+  dv: Float32Array,
+  scratch: Float32Array,
+  dout: Float32Array,
+  att: Float32Array,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  shape: AttentionShape,
+): void {
+  const { batch, seqLen: T, nHeads, nKvHeads, headSize: hs } = shape;
+  const dim = nHeads * hs, kvDim = nKvHeads * hs, group = nHeads / nKvHeads;
+  const scale = 1 / Math.sqrt(hs);
+  const datt = scratch;
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < nHeads; h++) {
+      const kvOff = ((h / group) | 0) * hs;
+      for (let t = 0; t < T; t++) {
+        const qo = (b * T + t) * dim + h * hs;
+        const ao = ((b * nHeads + h) * T + t) * T;
+        // d(probabilities) and dv
+        let dotPd = 0;
+        for (let t2 = 0; t2 <= t; t2++) {
+          const vo = (b * T + t2) * kvDim + kvOff;
+          const p = att[ao + t2];
+          let s = 0;
+          for (let i = 0; i < hs; i++) {
+            s += dout[qo + i] * v[vo + i];
+            dv[vo + i] += p * dout[qo + i];
+          }
+          datt[t2] = s;
+          dotPd += p * s;
+        }
+        // through the softmax, then the scaled dot products
+        for (let t2 = 0; t2 <= t; t2++) {
+          const ds = att[ao + t2] * (datt[t2] - dotPd) * scale;
+          if (ds === 0) continue;
+          const ko = (b * T + t2) * kvDim + kvOff;
+          for (let i = 0; i < hs; i++) {
+            dq[qo + i] += ds * k[ko + i];
+            dk[ko + i] += ds * q[qo + i];
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Softmax cross-entropy over rows of logits, forward and backward.
+ *
+ * @module
+ */
+
+/**
+ * Per-row negative log-likelihood of `targets` under `softmax(logits)`.
+ * Writes `losses[i]` and the log-sum-exp `lse[i]` (saved for backward) and
+ * leaves `logits` untouched. Returns the mean loss over the `n` rows
+ * (summed in float64).
+ */
+export function crossEntropyForward(
+  losses: Float32Array,
+  lse: Float32Array,
+  logits: Float32Array,
+  targets: ArrayLike<number>,
+  n: number,
+  vocab: number,
+): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * vocab;
+    let max = -Infinity;
+    for (let j = 0; j < vocab; j++) {
+      if (logits[o + j] > max) max = logits[o + j];
+    }
+    let sum = 0;
+    for (let j = 0; j < vocab; j++) sum += Math.exp(logits[o + j] - max);
+    const l = max + Math.log(sum);
+    lse[i] = l;
+    const loss = l - logits[o + targets[i]];
+    losses[i] = loss;
+    total += loss;
+  }
+  return total / n;
+}
+
+/**
+ * Backward of {@linkcode crossEntropyForward} for the loss
+ * `scale · Σ_i losses[i]` (scale = 1/n for the mean): overwrites `logits` in
+ * place with `∂L/∂logits = scale · (softmax(logits) − onehot(target))`.
+ */
+export function crossEntropyBackward(
+  logits: Float32Array,
+  lse: Float32Array,
+  targets: ArrayLike<number>,
+  n: number,
+  vocab: number,
+  scale: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const o = i * vocab;
+    const l = lse[i];
+    for (let j = 0; j < vocab; j++) {
+      logits[o + j] = Math.exp(logits[o + j] - l) * scale;
+    }
+    logits[o + targets[i]] -= scale;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Rotary position embeddings over whole sequences, forward and backward.
+ * Adjacent pairs `(x[i], x[i+1])` are rotated (llama2.c layout, not the
+ * half-split one); the angle of pair `i` at position `pos` is
+ * `pos / theta^((i mod headSize) / headSize)`.
+ *
+ * @module
+ */
+
+/** Precomputed cos/sin of every (position, pair-in-head) angle. */
+export interface RopeTable {
+  /** Head size the table was built for. */
+  readonly headSize: number;
+  /** Number of positions. */
+  readonly positions: number;
+  /** `cos[pos * headSize/2 + i/2]`, float64 like the per-token path computes it. */
+  readonly cos: Float64Array;
+  /** `sin[pos * headSize/2 + i/2]`. */
+  readonly sin: Float64Array;
+}
+
+/** Builds the cos/sin table for `positions` positions. */
+export function ropeTable(
+  headSize: number,
+  positions: number,
+  theta: number,
+): RopeTable {
+  const half = headSize / 2;
+  const cos = new Float64Array(positions * half);
+  const sin = new Float64Array(positions * half);
+  for (let p = 0; p < positions; p++) {
+    for (let i = 0; i < headSize; i += 2) {
+      // same expression as ops.ts rope(), so both paths agree bit for bit
+      const freq = 1 / Math.pow(theta, i / headSize);
+      const a = p * freq;
+      cos[p * half + i / 2] = Math.cos(a);
+      sin[p * half + i / 2] = Math.sin(a);
+    }
+  }
+  return { headSize, positions, cos, sin };
+}
+
+/**
+ * Rotates, in place, `n` rows of width `width` (a whole number of heads);
+ * row `r` is at position `r mod seqLen` (rows are `[batch, seqLen]`).
+ */
+export function ropeForward(
+  x: Float32Array,
+  n: number,
+  width: number,
+  seqLen: number,
+  table: RopeTable,
+): void {
+  const hs = table.headSize, half = hs / 2;
+  const { cos, sin } = table;
+  for (let r = 0; r < n; r++) {
+    const t = (r % seqLen) * half;
+    const o = r * width;
+    for (let i = 0; i < width; i += 2) {
+      const k = t + ((i % hs) >> 1);
+      const c = cos[k], s = sin[k];
+      const x0 = x[o + i], x1 = x[o + i + 1];
+      x[o + i] = x0 * c - x1 * s;
+      x[o + i + 1] = x0 * s + x1 * c;
+    }
+  }
+}
+
+/**
+ * Backward of {@linkcode ropeForward}, in place on the gradient: a rotation's
+ * transpose is the rotation by the opposite angle.
+ */
+export function ropeBackward(
+  dx: Float32Array,
+  n: number,
+  width: number,
+  seqLen: number,
+  table: RopeTable,
+): void {
+  const hs = table.headSize, half = hs / 2;
+  const { cos, sin } = table;
+  for (let r = 0; r < n; r++) {
+    const t = (r % seqLen) * half;
+    const o = r * width;
+    for (let i = 0; i < width; i += 2) {
+      const k = t + ((i % hs) >> 1);
+      const c = cos[k], s = sin[k];
+      const g0 = dx[o + i], g1 = dx[o + i + 1];
+      dx[o + i] = g0 * c + g1 * s;
+      dx[o + i + 1] = -g0 * s + g1 * c;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * SwiGLU gate, forward and backward: `out = silu(h1) · h3` with
+ * `silu(z) = z / (1 + e^−z)`.
+ *
+ * @module
+ */
+
+/** `out[i] = silu(h1[i]) · h3[i]` for `n` elements (h1 and h3 are kept for backward). */
+export function swigluForward(
+  out: Float32Array,
+  h1: Float32Array,
+  h3: Float32Array,
+  n: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const z = h1[i];
+    out[i] = (z / (1 + Math.exp(-z))) * h3[i];
+  }
+}
+
+/**
+ * Backward of {@linkcode swigluForward}: writes (does not accumulate)
+ * `dh1 = dout · h3 · silu'(h1)` and `dh3 = dout · silu(h1)`, where
+ * `silu'(z) = σ(z)·(1 + z·(1 − σ(z)))`.
+ */
+export function swigluBackward(
+  dh1: Float32Array,
+  dh3: Float32Array,
+  dout: Float32Array,
+  h1: Float32Array,
+  h3: Float32Array,
+  n: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const z = h1[i];
+    const sig = 1 / (1 + Math.exp(-z));
+    const g = dout[i];
+    dh1[i] = g * h3[i] * sig * (1 + z * (1 - sig));
+    dh3[i] = g * z * sig;
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Model-level backward pass: from the activations saved by
+ * `sequenceForward` to the gradient of the mean cross-entropy with respect to
+ * every parameter, accumulated into a gradient buffer with the parameter
+ * layout.
+ *
+ * @module
+ */
+import { kvDim, type ModelConfig } from "../model/config.ts";
+import type { Activations } from "../model/sequence.ts";
+import { crossEntropyBackward } from "../tensor/crossentropy.ts";
+import { rmsnormBackward } from "../tensor/rmsnorm.ts";
+import { ropeBackward } from "../tensor/rope.ts";
+import { attentionBackward } from "../tensor/attention.ts";
+import { swigluBackward } from "../tensor/swiglu.ts";
+import { embeddingBackward } from "../tensor/embedding.ts";
+import { jsTrainKernels, type TrainKernels } from "../tensor/matmul.ts";
+import type { ParamViews } from "./params.ts";
+
+/** Gradient scratch of the activations, allocated once per (config, B, T). */
+export interface BackwardState {
+  /** ∂L/∂(residual stream) `[N, dim]`. */
+  readonly dres: Float32Array;
+  /** ∂L/∂(a normalised input) `[N, dim]`. */
+  readonly dxb: Float32Array;
+  /** `[N, dim]`. */
+  readonly dq: Float32Array;
+  /** `[N, kvDim]`. */
+  readonly dk: Float32Array;
+  /** `[N, kvDim]`. */
+  readonly dv: Float32Array;
+  /** ∂L/∂(attention output before wo) `[N, dim]`. */
+  readonly dattOut: Float32Array;
+  /** `[N, hidden]`. */
+  readonly dh1: Float32Array;
+  /** `[N, hidden]`. */
+  readonly dh3: Float32Array;
+  /** ∂L/∂(silu(h1)·h3) `[N, hidden]`. */
+  readonly dgate: Float32Array;
+  /** `[T]`. */
+  readonly scratch: Float32Array;
+}
+
+/**
+ * Allocates the backward scratch for `batch` rows of `seqLen` positions.
+ *
+ * @example
+ * ```ts
+ * import { createBackwardState } from "@proj/tinyllm";
+ * const s = createBackwardState({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
+ *   nKvHeads: 1, vocabSize: 11, seqLen: 5, positional: "rope",
+ *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 2, 5);
+ * console.log(s.dres.length); // 80
+ * ```
+ */
+export function createBackwardState(
+  config: ModelConfig,
+  batch: number,
+  seqLen: number,
+): BackwardState {
+  const n = batch * seqLen, kv = kvDim(config);
+  const { dim, hiddenDim } = config;
+  return {
+    dres: new Float32Array(n * dim),
+    dxb: new Float32Array(n * dim),
+    dq: new Float32Array(n * dim),
+    dk: new Float32Array(n * kv),
+    dv: new Float32Array(n * kv),
+    dattOut: new Float32Array(n * dim),
+    dh1: new Float32Array(n * hiddenDim),
+    dh3: new Float32Array(n * hiddenDim),
+    dgate: new Float32Array(n * hiddenDim),
+    scratch: new Float32Array(seqLen),
+  };
+}
+
+/**
+ * Backpropagates the mean cross-entropy of the last
+ * `sequenceForward(weights, acts, tokens, targets)` call (with `params` the
+ * views those weights were built from) and ACCUMULATES the gradient into
+ * `grads` (zero it first). Overwrites `acts.logits` with their gradient.
+ *
+ * @example
+ * ```ts
+ * import { createActivations, createBackwardState, initParams, modelBackward,
+ *   paramLayout, paramViews, sequenceForward, weightsFromParams } from "@proj/tinyllm";
+ * const cfg = { dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1,
+ *   vocabSize: 11, seqLen: 5, positional: "rope" as const,
+ *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 };
+ * const layout = paramLayout(cfg);
+ * const params = paramViews(layout, initParams(layout, 1));
+ * const grad = new Float32Array(layout.size);
+ * const acts = createActivations(cfg, 1, 5);
+ * const tokens = [1, 2, 3, 4, 5], targets = [2, 3, 4, 5, 6];
+ * sequenceForward(weightsFromParams(cfg, params), acts, tokens, targets);
+ * modelBackward(params, paramViews(layout, grad), acts,
+ *   createBackwardState(cfg, 1, 5), tokens, targets);
+ * console.log(grad.some((g) => g !== 0)); // true
+ * ```
+ */
+export function modelBackward(
+  params: ParamViews,
+  grads: ParamViews,
+  acts: Activations,
+  state: BackwardState,
+  tokens: ArrayLike<number>,
+  targets: ArrayLike<number>,
+  kernels: TrainKernels = jsTrainKernels,
+): void {
+  const cfg = acts.config;
+  const { n, seqLen: T } = acts;
+  const { dim, hiddenDim, vocabSize } = cfg;
+  const kv = kvDim(cfg);
+  const s = state;
+
+  // loss → logits → final norm
+  crossEntropyBackward(acts.logits, acts.lse, targets, n, vocabSize, 1 / n);
+  const dlogits = acts.logits;
+  s.dxb.fill(0);
+  kernels.matmulBackward(
+    s.dxb,
+    grads.classifier,
+    dlogits,
+    acts.xFinal,
+    params.classifier,
+    n,
+    dim,
+    vocabSize,
+  );
+  s.dres.fill(0);
+  rmsnormBackward(
+    s.dres,
+    grads.rmsFinal,
+    s.dxb,
+    acts.xOut,
+    params.rmsFinal,
+    acts.rstdFinal,
+    n,
+    dim,
+  );
+
+  for (let l = cfg.nLayers - 1; l >= 0; l--) {
+    const a = acts.layers[l], p = params.layers[l], g = grads.layers[l];
+    // MLP: next = mid + w2·(silu(w1·xb)·(w3·xb)), xb = rmsnorm(mid)
+    s.dgate.fill(0);
+    kernels.matmulBackward(
+      s.dgate,
+      g.w2,
+      s.dres,
+      a.gate,
+      p.w2,
+      n,
+      hiddenDim,
+      dim,
+    );
+    swigluBackward(s.dh1, s.dh3, s.dgate, a.h1, a.h3, n * hiddenDim);
+    s.dxb.fill(0);
+    kernels.matmulBackward(
+      s.dxb,
+      g.w1,
+      s.dh1,
+      a.xbFfn,
+      p.w1,
+      n,
+      dim,
+      hiddenDim,
+    );
+    kernels.matmulBackward(
+      s.dxb,
+      g.w3,
+      s.dh3,
+      a.xbFfn,
+      p.w3,
+      n,
+      dim,
+      hiddenDim,
+    );
+    // dres already holds the residual path; add the path through the norm
+    rmsnormBackward(
+      s.dres,
+      g.rmsFfn,
+      s.dxb,
+      a.mid,
+      p.rmsFfn,
+      a.rstdFfn,
+      n,
+      dim,
+    );
+
+    // attention: mid = x + wo·attn(rope(wq·xb), rope(wk·xb), wv·xb)
+    s.dattOut.fill(0);
+    kernels.matmulBackward(
+      s.dattOut,
+      g.wo,
+      s.dres,
+      a.attOut,
+      p.wo,
+      n,
+      dim,
+      dim,
+    );
+    s.dq.fill(0);
+    s.dk.fill(0);
+    s.dv.fill(0);
+    attentionBackward(
+      s.dq,
+      s.dk,
+      s.dv,
+      s.scratch,
+      s.dattOut,
+      a.att,
+      a.q,
+      a.k,
+      a.v,
+      acts.attention,
+    );
+    if (acts.rope) {
+      ropeBackward(s.dq, n, dim, T, acts.rope);
+      ropeBackward(s.dk, n, kv, T, acts.rope);
+    }
+    s.dxb.fill(0);
+    kernels.matmulBackward(s.dxb, g.wq, s.dq, a.xbAtt, p.wq, n, dim, dim);
+    kernels.matmulBackward(s.dxb, g.wk, s.dk, a.xbAtt, p.wk, n, dim, kv);
+    kernels.matmulBackward(s.dxb, g.wv, s.dv, a.xbAtt, p.wv, n, dim, kv);
+    rmsnormBackward(s.dres, g.rmsAtt, s.dxb, a.x, p.rmsAtt, a.rstdAtt, n, dim);
+  }
+
+  embeddingBackward(
+    grads.tokenEmbedding,
+    grads.positionEmbedding,
+    s.dres,
+    tokens,
+    n,
+    T,
+    dim,
+  );
+}

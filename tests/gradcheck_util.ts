@@ -1,6 +1,6 @@
 // Shared helpers for the gradient-check tests (finite differences in fp32).
 import assert from "node:assert/strict";
-import { Rng } from "../src/random.ts";
+import type { Rng } from "../src/random.ts";
 
 /** Fills a new array with N(0, std²) samples. */
 export function randn(n: number, rng: Rng, std = 1): Float32Array {

@@ -16,7 +16,11 @@ import { runCli, UsageError } from "./common.ts";
 
 type Command = (args: string[]) => Promise<void>;
 
-const COMMANDS: Record<string, () => Promise<Command>> = {};
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  generate: async () => (await import("./generate.ts")).main,
+  "random-checkpoint": async () =>
+    (await import("./random_checkpoint.ts")).main,
+};
 
 /**
  * Runs the command named by `args[0]` with the remaining arguments.

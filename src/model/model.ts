@@ -48,9 +48,10 @@ export function fp32Matrix(
 
 /**
  * Chooses the kernels of every Linear layer for `backend`. `"js"` uses the
- * pure-TypeScript kernels; `"auto"` and `"wasm"` use WebAssembly kernels when
- * a weight type provides them (a `wasm` entry in its table row) and fall back
- * to TypeScript for `"auto"`. Weights are shared, not copied.
+ * pure-TypeScript kernels; `"auto"` and `"wasm"` use a weight type's
+ * WebAssembly kernels when its table row has them and the engine supports
+ * them; `"auto"` falls back to TypeScript, `"wasm"` throws a ConfigError.
+ * Weights are shared, not copied.
  *
  * @example
  * ```ts
@@ -66,17 +67,16 @@ export function withBackend(
   backend: Backend,
 ): ModelWeights {
   const pick = (l: Linear): Linear => {
-    const t = weightType(l.weight.type) as unknown as Record<string, unknown>;
-    const wasm = t["wasm"] as Linear["kernels"] | undefined;
-    if (backend === "wasm" || backend === "auto") {
-      if (wasm) return { weight: l.weight, kernels: wasm };
-      if (backend === "wasm") {
-        throw new ConfigError(
-          `no WebAssembly kernels for weight type "${l.weight.type}"`,
-        );
-      }
+    const t = weightType(l.weight.type);
+    if (backend !== "js" && t.wasm && (t.wasmSupported?.() ?? true)) {
+      return { weight: l.weight, kernels: t.wasm };
     }
-    return { weight: l.weight, kernels: weightType(l.weight.type).js };
+    if (backend === "wasm") {
+      throw new ConfigError(
+        `no WebAssembly kernels usable here for weight type "${l.weight.type}"`,
+      );
+    }
+    return { weight: l.weight, kernels: t.js };
   };
   return {
     ...weights,

@@ -1,0 +1,192 @@
+/**
+ * Text generation: a streaming async iterable of tokens and text pieces, and
+ * a non-streaming wrapper. Follows llama2.c's `generate` loop: the prompt is
+ * forced token by token, then tokens are sampled until `maxTokens`, the
+ * context end, or BOS/EOS.
+ *
+ * @module
+ */
+import { ConfigError, InputError, ShapeError } from "../errors.ts";
+import { createKvCache, KvCacheFp32 } from "../kv/caches.ts";
+import type { KvCache } from "../kv/types.ts";
+import { createRunState, forwardToken } from "../model/decode.ts";
+import type { ModelWeights } from "../model/weights.ts";
+import type { Tokenizer } from "../tokenizer/types.ts";
+import { Sampler } from "./sampler.ts";
+
+/** Generation options. */
+export interface GenerateOptions {
+  /** Tokens to generate after the prompt (default 256). */
+  maxTokens?: number;
+  /** 0 = greedy; default 1. */
+  temperature?: number;
+  /** Keep only the k most likely tokens (0 = off). */
+  topK?: number;
+  /** Nucleus sampling threshold (1 = off). */
+  topP?: number;
+  /** Seed of the sampler (default 0): same seed, same text. */
+  seed?: number;
+  /** Stop when BOS is sampled (default true, as llama2.c). */
+  stopAtBos?: boolean;
+  /** Stop when EOS is sampled (default true). */
+  stopAtEos?: boolean;
+  /**
+   * KV cache: `"fp32"` (default), `"int8"`, `"ring:N"` (sliding window of N
+   * positions; with RoPE generation may run past seqLen), or `"none"`: no
+   * cache, the whole sequence is recomputed at every step (the baseline).
+   */
+  cache?: "fp32" | "int8" | "none" | `ring:${number}`;
+  /** Also yield the prompt's tokens (after BOS) as they are fed, like run.c's echo. Default false. */
+  echoPrompt?: boolean;
+}
+
+/** One generated (or echoed prompt) token. */
+export interface GeneratedToken {
+  /** The token id. */
+  id: number;
+  /**
+   * Text it adds (run.c's printing rules; a UTF-8 character split across
+   * tokens appears with the token that completes it).
+   */
+  text: string;
+  /** True for an echoed prompt token. */
+  prompt?: boolean;
+}
+
+/**
+ * Streams tokens generated from `prompt`. The prompt (BOS plus its tokens)
+ * must fit in the model's seqLen, else an {@linkcode InputError}.
+ *
+ * @example Greedy continuation, streamed
+ * ```ts
+ * import { generate, Llama2cTokenizer, randomModelWeights } from "@proj/tinyllm";
+ * const enc = new TextEncoder();
+ * const tok = new Llama2cTokenizer(["<unk>", "<s>", "</s>", " ", "a", "b"].map((p) =>
+ *   enc.encode(p)), new Float32Array(6));
+ * const model = randomModelWeights({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2,
+ *   nKvHeads: 1, vocabSize: 6, seqLen: 16, positional: "rope",
+ *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * for await (const t of generate(model, tok, "a", { maxTokens: 3, temperature: 0, stopAtBos: false, stopAtEos: false })) {
+ *   console.log(t.id, JSON.stringify(t.text));
+ * }
+ * ```
+ */
+export async function* generate(
+  model: ModelWeights,
+  tokenizer: Tokenizer,
+  prompt: string,
+  options: GenerateOptions = {},
+): AsyncGenerator<GeneratedToken, void, undefined> {
+  const c = model.config;
+  const {
+    maxTokens = 256,
+    stopAtBos = true,
+    stopAtEos = true,
+    cache: cacheSpec = "fp32",
+    echoPrompt = false,
+  } = options;
+  if (!Number.isInteger(maxTokens) || maxTokens < 0) {
+    throw new ConfigError(`maxTokens must be an integer ≥ 0, got ${maxTokens}`);
+  }
+  if (tokenizer.vocabSize !== c.vocabSize) {
+    throw new ShapeError(
+      `tokenizer has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${c.vocabSize}`,
+    );
+  }
+  const sampler = new Sampler(c.vocabSize, options);
+  const ids = tokenizer.encode(prompt, { bos: true, eos: false });
+  if (ids.length > c.seqLen) {
+    throw new InputError(
+      `prompt is ${ids.length} tokens (with BOS), longer than the model's seq_len ${c.seqLen}`,
+    );
+  }
+  const replay = cacheSpec === "none";
+  const cache: KvCache = replay
+    ? new KvCacheFp32(c)
+    : createKvCache(cacheSpec, c);
+  // With a ring cache and RoPE, positions are unbounded; otherwise seqLen.
+  const maxPos = cache.kind === "ring" && c.positional === "rope"
+    ? Infinity
+    : c.seqLen;
+  const state = createRunState(c);
+  const decoder = new TextDecoder();
+  const seq = ids.slice();
+  let token = ids[0];
+  let generated = 0;
+  for (let pos = 0; pos < maxPos; pos++) {
+    const forced = pos < ids.length - 1;
+    if (!forced && generated >= maxTokens) break;
+    let logits: Float32Array;
+    if (replay) {
+      // No cache: recompute every position of the sequence so far.
+      cache.reset();
+      logits = state.logits;
+      for (let t = 0; t <= pos; t++) {
+        logits = forwardToken(model, state, cache, seq[t], t);
+      }
+    } else {
+      logits = forwardToken(model, state, cache, token, pos);
+    }
+    const next = forced ? ids[pos + 1] : sampler.sample(logits);
+    if (!forced) {
+      generated++;
+      if (
+        (stopAtBos && next === tokenizer.bosId) ||
+        (stopAtEos && next === tokenizer.eosId)
+      ) break;
+      seq.push(next);
+    }
+    if (!forced || echoPrompt) {
+      const text = decoder.decode(tokenizer.decodePiece(token, next), {
+        stream: true,
+      });
+      if (forced) yield { id: next, text, prompt: true };
+      else yield { id: next, text };
+    }
+    token = next;
+  }
+}
+
+/** Result of {@linkcode generateText}. */
+export interface GenerateResult {
+  /** The generated text (prompt not included). */
+  text: string;
+  /** The generated token ids. */
+  ids: number[];
+}
+
+/**
+ * Generates and returns the whole continuation at once.
+ *
+ * @example
+ * ```ts
+ * import { generateText, Llama2cTokenizer, randomModelWeights } from "@proj/tinyllm";
+ * const enc = new TextEncoder();
+ * const tok = new Llama2cTokenizer(["<unk>", "<s>", "</s>", " ", "a", "b"].map((p) =>
+ *   enc.encode(p)), new Float32Array(6));
+ * const model = randomModelWeights({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2,
+ *   nKvHeads: 1, vocabSize: 6, seqLen: 16, positional: "rope",
+ *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * const r = await generateText(model, tok, "ab", { maxTokens: 4, seed: 7, stopAtBos: false, stopAtEos: false });
+ * console.log(r.ids.length); // 4
+ * ```
+ */
+export async function generateText(
+  model: ModelWeights,
+  tokenizer: Tokenizer,
+  prompt: string,
+  options: GenerateOptions = {},
+): Promise<GenerateResult> {
+  let text = "";
+  const ids: number[] = [];
+  for await (
+    const t of generate(model, tokenizer, prompt, {
+      ...options,
+      echoPrompt: false,
+    })
+  ) {
+    text += t.text;
+    ids.push(t.id);
+  }
+  return { text, ids };
+}

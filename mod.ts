@@ -26,3 +26,4 @@ export * from "./src/data/brown.ts";
 export * from "./src/tokenizer/word.ts";
 export * from "./src/tokenizer/bpe.ts";
 export * from "./src/tokenizer/json.ts";
+export * from "./src/io/safetensors.ts";

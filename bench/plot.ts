@@ -22,7 +22,10 @@ type PlotOptions = NonNullable<Parameters<typeof Plot.plot>[0]>;
 
 /** Renders one Plot specification to a standalone SVG string. */
 function svgOf(options: PlotOptions, title: string): string {
-  const { document } = parseHTML("<!doctype html><html><body></body></html>");
+  // linkedom's types describe a browser Window; only its document is used.
+  const { document } = parseHTML(
+    "<!doctype html><html><body></body></html>",
+  ) as unknown as { document: unknown };
   const node = Plot.plot({
     ...options,
     document: document as unknown as PlotOptions["document"],

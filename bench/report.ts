@@ -1,0 +1,388 @@
+/**
+ * `deno task bench`: the benchmark report. Trains the `seed` model first if
+ * `dist/model.tar.gz` is missing, quantizes it, and measures three models
+ * (the trained one, stories260K when `--llama2c DIR` is given, and a
+ * random-weight stories15M-shaped one) for the KV-cache and quantization
+ * tables. Writes `out/{kvcache,quant,kvcache-memory,training}.json` (+ CSV),
+ * and prints the tables.
+ *
+ * Usage: `deno task bench [--quick] [--llama2c DIR] [--model dist/model.tar.gz]
+ *   [--out out] [--reps N] [--no-train] [--backend js|wasm|auto]`
+ *
+ * @module
+ */
+import { stringify } from "csv-stringify/sync";
+import {
+  numberFlag,
+  parseFlags,
+  runCli,
+  UsageError,
+  writeFileAtomic,
+} from "../src/cli/common.ts";
+import { createKvCache } from "../src/kv/caches.ts";
+import { withBackend } from "../src/model/model.ts";
+import type { Backend } from "../src/model/weights.ts";
+import {
+  type BenchModel,
+  loadLlama2cTokenizer32k,
+  loadStories260K,
+  loadTrained,
+  modelBytes,
+  perplexity,
+  QUANT_CONFIGS,
+  quantizeWeights,
+  randomStories15M,
+  saveQuantizedArchive,
+} from "./lib/library.ts";
+import { generateTokens, round, time } from "./lib/measure.ts";
+import {
+  type KvMemoryRow,
+  type KvRow,
+  type QuantRow,
+  type ResultFile,
+  runMeta,
+  type TrainingRun,
+} from "./lib/results.ts";
+import { trainingCurve } from "./lib/training.ts";
+
+/** How much work one report does. */
+export interface ReportSettings {
+  quick: boolean;
+  /** Repetitions per measurement (after warm-up). */
+  reps: number;
+  warmup: number;
+  /** Generated lengths of the KV-cache table (capped at each model's seqLen). */
+  lengths: number[];
+  /** Longest a single no-cache run may take (ms) before a length is skipped. */
+  maxRunMs: number;
+  /** Tokens generated per latency measurement of the quant table. */
+  latencyTokens: number;
+  /** Tokens of validation text the trained model's perplexity uses. */
+  evalTokens: number;
+}
+
+/** Settings for a full or a `--quick` run. */
+export function settings(quick: boolean, reps?: number): ReportSettings {
+  return quick
+    ? {
+      quick,
+      reps: reps ?? 2,
+      warmup: 1,
+      lengths: [16, 50],
+      maxRunMs: 6_000,
+      latencyTokens: 32,
+      evalTokens: 2048,
+    }
+    : {
+      quick,
+      reps: reps ?? 5,
+      warmup: 1,
+      lengths: [16, 50, 128, 256, 512, 1024],
+      maxRunMs: 90_000,
+      latencyTokens: 128,
+      evalTokens: 16384,
+    };
+}
+
+const log = (s: string) => console.error(s);
+const ms = (x: number) => x < 10 ? x.toFixed(3) : x.toFixed(1);
+
+/** KV-cache rows for one model. */
+export async function measureKvCache(
+  m: BenchModel,
+  s: ReportSettings,
+): Promise<KvRow[]> {
+  const rows: KvRow[] = [];
+  const lengths = [
+    ...new Set(
+      s.lengths.filter((l) => l < m.weights.config.seqLen).concat(
+        s.quick ? [] : [m.weights.config.seqLen],
+      ),
+    ),
+  ].sort((a, b) => a - b);
+  for (const length of lengths) {
+    const gen = (cache: "fp32" | "none") => async () => {
+      const n = await generateTokens(m.weights, m.tokenizer, length, cache);
+      if (n !== length) throw new Error(`generated ${n} of ${length} tokens`);
+    };
+    const withCache = await time(gen("fp32"), s.reps, s.warmup);
+    // Without a cache step t costs ~t decode steps: estimate before running.
+    const perStep = withCache.mean / length;
+    const estimate = perStep * length * (length + 1) / 2;
+    if (estimate > s.maxRunMs) {
+      log(
+        `  ${m.name} L=${length}: skipped without-cache (estimated ${
+          (estimate / 1000).toFixed(0)
+        } s per run)`,
+      );
+      break;
+    }
+    const reps = estimate * s.reps > s.maxRunMs ? 1 : s.reps;
+    const warm = estimate * s.reps > s.maxRunMs ? 0 : s.warmup;
+    const without = await time(gen("none"), reps, warm);
+    const row: KvRow = {
+      model: m.name,
+      length,
+      withCacheMs: round(withCache.mean),
+      withCacheStdMs: round(withCache.std),
+      withoutCacheMs: round(without.mean),
+      withoutCacheStdMs: round(without.std),
+      speedup: round(without.mean / withCache.mean, 2),
+    };
+    rows.push(row);
+    log(
+      `  ${m.name} L=${length}: with cache ${ms(withCache.mean)} ± ${
+        ms(withCache.std)
+      } ms · without ${ms(without.mean)} ± ${
+        ms(without.std)
+      } ms · speed-up ${row.speedup}x`,
+    );
+  }
+  return rows;
+}
+
+/** Quant rows for one model: size, perplexity, latency per configuration. */
+export async function measureQuant(
+  m: BenchModel,
+  s: ReportSettings,
+  backend: Backend,
+): Promise<QuantRow[]> {
+  const rows: QuantRow[] = [];
+  let base: { size: number; ppl: number | null } | null = null;
+  const n = Math.min(s.latencyTokens, m.weights.config.seqLen - 1);
+  for (const q of QUANT_CONFIGS) {
+    const w = withBackend(
+      quantizeWeights(m.weights, q.type, q.granularity),
+      backend,
+    );
+    const size = modelBytes(w);
+    const ppl = m.evalTokens ? perplexity(w, m.evalTokens) : null;
+    base ??= { size, ppl };
+    const t = await time(
+      async () => {
+        await generateTokens(w, m.tokenizer, n, "fp32");
+      },
+      s.reps,
+      s.warmup,
+    );
+    const row: QuantRow = {
+      model: m.name,
+      config: q.config,
+      sizeBytes: size,
+      compression: round(base.size / size, 2),
+      perplexity: ppl === null ? null : round(ppl, 3),
+      deltaPerplexity: ppl === null || base.ppl === null
+        ? null
+        : round(ppl - base.ppl, 3),
+      latencyMs: round(t.mean / n, 4),
+      latencyStdMs: round(t.std / n, 4),
+      tokensPerSecond: round(1000 * n / t.mean, 1),
+      perplexityOn: m.evalText,
+    };
+    rows.push(row);
+    log(
+      `  ${m.name} ${q.config}: ${size} bytes (${row.compression}x) · ppl ${
+        row.perplexity ?? "—"
+      } · ${row.latencyMs} ms/token (${row.tokensPerSecond} tok/s)`,
+    );
+  }
+  return rows;
+}
+
+/** KV-cache memory rows for one model. */
+export function measureKvMemory(
+  m: BenchModel,
+  s: ReportSettings,
+): KvMemoryRow[] {
+  const c = m.weights.config;
+  const window = Math.min(64, c.seqLen);
+  const lengths = [
+    ...new Set(
+      [16, 50, 128, 256, 512, 1024, c.seqLen].filter((l) => l <= c.seqLen),
+    ),
+  ].sort((a, b) => a - b);
+  const rows: KvMemoryRow[] = [];
+  for (const length of s.quick ? lengths.slice(0, 4) : lengths) {
+    for (const spec of ["fp32", "int8", `ring:${window}`]) {
+      rows.push({
+        model: m.name,
+        cache: spec,
+        length,
+        bytes: createKvCache(spec, c, length).byteSize,
+      });
+    }
+  }
+  return rows;
+}
+
+function printTable(title: string, rows: object[]): void {
+  console.log(`\n${title}`);
+  if (rows.length === 0) {
+    console.log("(no rows)");
+    return;
+  }
+  const keys = Object.keys(rows[0]).filter((k) => k !== "perplexityOn");
+  const cells = rows.map((r) =>
+    keys.map((k) => {
+      const v = (r as Record<string, unknown>)[k];
+      return v === null ? "—" : String(v);
+    })
+  );
+  const widths = keys.map((k, i) =>
+    Math.max(k.length, ...cells.map((c) => c[i].length))
+  );
+  const line = (c: string[]) =>
+    "| " + c.map((x, i) => x.padStart(widths[i])).join(" | ") + " |";
+  console.log(line(keys));
+  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+  for (const c of cells) console.log(line(c));
+}
+
+async function writeResult<R extends object>(
+  out: string,
+  name: string,
+  file: ResultFile<R>,
+  csv: boolean,
+): Promise<void> {
+  await writeFileAtomic(
+    `${out}/${name}.json`,
+    JSON.stringify(file, null, 2) + "\n",
+  );
+  if (csv) {
+    await writeFileAtomic(
+      `${out}/${name}.csv`,
+      stringify(file.rows as Record<string, unknown>[], { header: true }),
+    );
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await Deno.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Trains the seed model in a subprocess (`deno task train --preset seed`). */
+async function trainSeed(): Promise<void> {
+  log("dist/model.tar.gz is missing: training the seed model first");
+  const p = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "train", "--preset", "seed"],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!p.success) throw new Error("deno task train --preset seed failed");
+}
+
+/** Runs the whole report. */
+export async function report(args: string[]): Promise<void> {
+  const f = parseFlags(args, {
+    quick: { type: "boolean", default: false },
+    llama2c: { type: "string" },
+    model: { type: "string", default: "dist/model.tar.gz" },
+    out: { type: "string", default: "out" },
+    reps: { type: "string" },
+    "no-train": { type: "boolean", default: false },
+    "no-random": { type: "boolean", default: false },
+    backend: { type: "string", default: "auto" },
+  });
+  const backend = f.backend as Backend;
+  if (!["js", "wasm", "auto"].includes(backend)) {
+    throw new UsageError(`--backend must be js, wasm or auto, got ${backend}`);
+  }
+  const quick = f.quick as boolean;
+  const s = settings(
+    quick,
+    f.reps === undefined
+      ? undefined
+      : numberFlag(f, "reps", 1, { integer: true, min: 1 }),
+  );
+  const out = f.out as string;
+  const modelPath = f.model as string;
+  const started = performance.now();
+  log(
+    `tinyllm benchmark report (${
+      quick ? "quick" : "full"
+    }: ${s.reps} reps, ${s.warmup} warm-up)`,
+  );
+
+  const models: BenchModel[] = [];
+  const training: TrainingRun[] = [];
+  if (!(await exists(modelPath)) && !f["no-train"]) await trainSeed();
+  if (await exists(modelPath)) {
+    try {
+      const t = await loadTrained(modelPath, s.evalTokens);
+      models.push(t.model);
+      if (t.training) {
+        training.push({
+          model: t.model.name,
+          curve: trainingCurve(t.training),
+          raw: t.training,
+        });
+      }
+      for (
+        const [type, g, suffix] of [["int8", 32, "int8"], [
+          "int4",
+          32,
+          "int4",
+        ]] as const
+      ) {
+        const dst = modelPath.replace(/\.tar\.gz$/, "") + `-${suffix}.tar.gz`;
+        await saveQuantizedArchive(modelPath, dst, type, g);
+        log(`wrote ${dst}`);
+      }
+    } catch (e) {
+      log(`trained model skipped: ${(e as Error).message}`);
+    }
+  } else log(`trained model skipped: ${modelPath} not found`);
+  const dir = f.llama2c as string | undefined;
+  if (dir) models.push(await loadStories260K(dir));
+  if (!f["no-random"]) {
+    models.push(
+      randomStories15M(dir ? await loadLlama2cTokenizer32k(dir) : null),
+    );
+  }
+  const meta = runMeta(backend, quick);
+
+  const kv: KvRow[] = [];
+  const quant: QuantRow[] = [];
+  const mem: KvMemoryRow[] = [];
+  for (const [i, m] of models.entries()) {
+    const c = m.weights.config;
+    log(
+      `[${
+        i + 1
+      }/${models.length}] ${m.name}: dim ${c.dim}, hidden ${c.hiddenDim}, ${c.nLayers} layers, ${c.nHeads}/${c.nKvHeads} heads, vocab ${c.vocabSize}, seq ${c.seqLen}`,
+    );
+    const w = withBackend(m.weights, backend);
+    const mb = { ...m, weights: w };
+    log(" KV cache:");
+    kv.push(...await measureKvCache(mb, s));
+    log(" quantization:");
+    quant.push(...await measureQuant(m, s, backend));
+    mem.push(...measureKvMemory(m, s));
+  }
+
+  await writeResult(out, "kvcache", { ...meta, rows: kv }, true);
+  await writeResult(out, "quant", { ...meta, rows: quant }, true);
+  await writeResult(out, "kvcache-memory", { ...meta, rows: mem }, true);
+  await writeResult(out, "training", { ...meta, rows: training }, false);
+
+  printTable("KV cache: generating N tokens (ms)", kv);
+  printTable("Quantization (latency per generated token, with cache)", quant);
+  for (const m of models) {
+    console.log(`perplexity of ${m.name}: ${m.evalText}`);
+  }
+  printTable("KV-cache memory (bytes)", mem);
+  console.log(
+    `\nwrote ${out}/kvcache.{json,csv}, ${out}/quant.{json,csv}, ${out}/kvcache-memory.{json,csv}, ${out}/training.json in ${
+      ((performance.now() - started) / 1000).toFixed(0)
+    } s`,
+  );
+}
+
+if (import.meta.main) {
+  await runCli("bench", () => report(Deno.args));
+}

@@ -128,6 +128,7 @@ function fp32LayoutSizes(
  */
 export const fp32: WeightType = {
   name: "fp32",
+  defaultGranularity: "tensor",
   bitsPerWeight: 32,
   layout: "row-major float32, no scales",
   quantize(

@@ -190,6 +190,7 @@ function int4LayoutSizes(
  */
 export const int4: WeightType = {
   name: "int4",
+  defaultGranularity: 32,
   bitsPerWeight: 4,
   layout:
     "Uint8Array rows×cols/2, byte i = (q[2i]+8) | (q[2i+1]+8) << 4, q = clamp(round(w/scale), -8, 7), scale = absmax/7 per tensor|row|group",

@@ -173,6 +173,7 @@ function int8LayoutSizes(
  */
 export const int8: WeightType = {
   name: "int8",
+  defaultGranularity: "row",
   bitsPerWeight: 8,
   layout:
     "Int8Array rows×cols row-major, q = clamp(round(w/scale), -127, 127), scale = absmax/127 per tensor|row|group",

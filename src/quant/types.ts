@@ -71,6 +71,13 @@ export interface WeightType {
   readonly bitsPerWeight: number;
   /** One line describing the packed layout. */
   readonly layout: string;
+  /**
+   * Granularity used when none is given. fp32: "tensor"; int8: "row" (int8
+   * is accurate per row, and groups of 32 with fp32 scales cost 9 bits per
+   * weight, missing the 3.7× size target); int4: groups of 32 (5 bits per
+   * weight; per-row int4 loses too much).
+   */
+  readonly defaultGranularity?: Granularity;
   /** Packs an fp32 `[rows, cols]` matrix. */
   quantize(
     w: Float32Array,

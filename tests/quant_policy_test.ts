@@ -1,0 +1,215 @@
+// Quantization policy (which tensors, real sizes), kernel selection, and the
+// end-to-end check on stories260K: greedy continuation with quantized
+// weights against run.c's fp32 tokens.
+import assert from "node:assert/strict";
+import { ConfigError } from "../src/errors.ts";
+import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
+import { KvCacheFp32 } from "../src/kv/caches.ts";
+import type { ModelConfig } from "../src/model/config.ts";
+import { createRunState, forwardToken } from "../src/model/decode.ts";
+import { randomModelWeights } from "../src/model/model.ts";
+import type { ModelWeights } from "../src/model/weights.ts";
+import { int4 } from "../src/quant/int4.ts";
+import { int8 } from "../src/quant/int8.ts";
+import {
+  fitGranularity,
+  makeLinear,
+  modelByteSize,
+  quantizeModel,
+  selectKernels,
+} from "../src/quant/policy.ts";
+import { WEIGHT_TYPES } from "../src/quant/table.ts";
+import type { LinearKernels, WeightType } from "../src/quant/types.ts";
+
+const CFG: ModelConfig = {
+  dim: 64,
+  hiddenDim: 96,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  vocabSize: 40,
+  seqLen: 16,
+  positional: "rope",
+  sharedClassifier: true,
+  normEps: 1e-5,
+  ropeTheta: 10000,
+};
+
+function linears(w: ModelWeights) {
+  return w.layers.flatMap((l) => [l.wq, l.wk, l.wv, l.wo, l.w1, l.w2, l.w3]);
+}
+
+Deno.test("policy: shared classifier — blocks and the one shared matrix quantized, norms fp32", () => {
+  const w = randomModelWeights(CFG, 1);
+  const q = quantizeModel(w, "int4", 32, { backend: "js" });
+  for (const lin of linears(q)) {
+    assert.equal(lin.weight.type, "int4");
+    assert.equal(lin.weight.granularity, 32);
+    assert.equal(lin.kernels, int4.js);
+  }
+  assert.equal(q.tokenEmbedding.type, "int4");
+  assert.equal(q.classifier.weight, q.tokenEmbedding);
+  assert.equal(q.layers[0].rmsAtt, w.layers[0].rmsAtt);
+  assert.equal(q.rmsFinal, w.rmsFinal);
+  // the input is untouched
+  assert.equal(w.layers[0].wq.weight.type, "fp32");
+  assert.equal(w.tokenEmbedding.type, "fp32");
+});
+
+Deno.test("policy: unshared classifier — embedding stays fp32 unless asked", () => {
+  const cfg = {
+    ...CFG,
+    sharedClassifier: false,
+    positional: "learned" as const,
+  };
+  const w = randomModelWeights(cfg, 2);
+  const q = quantizeModel(w, "int8", "row");
+  assert.equal(q.tokenEmbedding, w.tokenEmbedding);
+  assert.equal(q.positionEmbedding, w.positionEmbedding);
+  assert.equal(q.classifier.weight.type, "int8");
+  assert.equal(q.classifier.weight.granularity, "row");
+  const q2 = quantizeModel(w, "int8", "row", { quantizeEmbedding: true });
+  assert.equal(q2.tokenEmbedding.type, "int8");
+  const q3 = quantizeModel(w, "int8", "row", { quantizeClassifier: false });
+  assert.equal(q3.classifier.weight, w.classifier.weight);
+  assert.equal(q3.layers[1].w2.weight.type, "int8");
+});
+
+Deno.test("policy: default granularity per type, group sizes fitted per matrix", () => {
+  const w = randomModelWeights({ ...CFG, hiddenDim: 172 }, 3);
+  const q8 = quantizeModel(w, "int8");
+  assert.equal(q8.layers[0].w1.weight.granularity, "row");
+  const q4 = quantizeModel(w, "int4");
+  assert.equal(q4.layers[0].w1.weight.granularity, 32);
+  // w2 has 172 inputs: 32 does not divide it, 43 is odd → 86
+  assert.equal(q4.layers[0].w2.weight.granularity, 86);
+  assert.equal(fitGranularity(int8, 64, 172, 32), 43);
+  assert.equal(fitGranularity(int4, 64, 172, "tensor"), "tensor");
+  // back to fp32 (from a quantized model)
+  const f = quantizeModel(q4, "fp32");
+  assert.equal(f.layers[0].w2.weight.type, "fp32");
+  assert.deepEqual(
+    f.layers[0].w2.weight.data,
+    int4.dequantize(q4.layers[0].w2.weight),
+  );
+});
+
+Deno.test("modelByteSize: real bytes, shared matrix once, matches a hand count", () => {
+  const w = randomModelWeights(CFG, 4);
+  const { dim, hiddenDim, nLayers, vocabSize } = CFG;
+  const kv = 32;
+  const perLayer = [
+    dim * dim,
+    kv * dim,
+    kv * dim,
+    dim * dim,
+    hiddenDim * dim,
+    dim * hiddenDim,
+    hiddenDim * dim,
+  ];
+  const weightsPerLayer = perLayer.reduce((a, b) => a + b, 0);
+  const norms = (2 * nLayers + 1) * dim * 4;
+  assert.equal(
+    modelByteSize(w),
+    4 * (vocabSize * dim + nLayers * weightsPerLayer) + norms,
+  );
+  // int8 per row: 1 byte per weight + 4 bytes per row
+  const q8 = quantizeModel(w, "int8", "row");
+  const rowsPerLayer = dim + kv + kv + dim + hiddenDim + dim + hiddenDim;
+  assert.equal(
+    modelByteSize(q8),
+    vocabSize * dim + 4 * vocabSize +
+      nLayers * (weightsPerLayer + 4 * rowsPerLayer) + norms,
+  );
+  // int4 groups of 32: half a byte per weight + 4 bytes per 32 weights
+  const q4 = quantizeModel(w, "int4", 32);
+  const all = vocabSize * dim + nLayers * weightsPerLayer;
+  assert.equal(modelByteSize(q4), all / 2 + (all / 32) * 4 + norms);
+  // the original per-tensor scheme: one scale per matrix
+  const qt = quantizeModel(w, "int4", "tensor");
+  assert.equal(modelByteSize(qt), all / 2 + 4 * (1 + 7 * nLayers) + norms);
+});
+
+Deno.test("selectKernels/makeLinear: js, auto fallback, wasm when supported, bad backend", () => {
+  const fakeWasm: LinearKernels = { ...int8.js, backend: "wasm" };
+  const withWasm = (supported: boolean): WeightType => ({
+    ...int8,
+    wasm: fakeWasm,
+    wasmSupported: () => supported,
+  });
+  assert.equal(selectKernels(int8, "js"), int8.js);
+  assert.equal(selectKernels(withWasm(true), "auto"), fakeWasm);
+  assert.equal(selectKernels(withWasm(true), "wasm"), fakeWasm);
+  assert.equal(selectKernels(withWasm(true), "js"), int8.js);
+  assert.equal(selectKernels(withWasm(false), "auto"), int8.js);
+  assert.equal(selectKernels(withWasm(false), "wasm"), int8.js);
+  for (const t of Object.values(WEIGHT_TYPES)) {
+    const k = selectKernels(t, "auto");
+    assert.ok(k === t.js || k === t.wasm);
+  }
+  assert.throws(
+    () => selectKernels(int8, "gpu" as "js"),
+    ConfigError,
+  );
+  const lin = makeLinear(int8.quantize(new Float32Array(4), 2, 2, "row"), "js");
+  assert.equal(lin.kernels, int8.js);
+});
+
+// --- stories260K: greedy continuation with quantized weights ---------------
+
+const REF = new URL("../../shared/reference/", import.meta.url);
+
+async function greedyIds(w: ModelWeights, prompt: number[], steps: number) {
+  const state = createRunState(w.config);
+  const cache = new KvCacheFp32(w.config);
+  const ids: number[] = [];
+  let token = prompt[0];
+  for (let pos = 0; pos < steps; pos++) {
+    const logits = forwardToken(w, state, cache, token, pos);
+    let next = 0;
+    for (let i = 1; i < logits.length; i++) {
+      if (logits[i] > logits[next]) next = i;
+    }
+    if (pos < prompt.length - 1) next = prompt[pos + 1];
+    else ids.push(next);
+    token = next;
+  }
+  return await Promise.resolve(ids);
+}
+
+function commonPrefix(a: number[], b: number[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+Deno.test("stories260K: greedy tokens with int8 / int4 weights vs run.c's fp32 tokens", async () => {
+  const bytes = await Deno.readFile(new URL("models/stories260K.bin", REF));
+  const ref = JSON.parse(
+    await Deno.readTextFile(
+      new URL("stories260K/greedy_once_upon_a_time.json", REF),
+    ),
+  );
+  const fp32 = parseLlama2cCheckpoint(bytes, "stories260K.bin");
+  const steps = ref.steps as number;
+  const expected = ref.generated_token_ids as number[];
+  const matches: Record<string, number> = {};
+  for (
+    const [name, type, g] of [
+      ["fp32", "fp32", "tensor"],
+      ["int8 row", "int8", "row"],
+      ["int8 g32", "int8", 32],
+      ["int8 tensor", "int8", "tensor"],
+      ["int4 g32", "int4", 32],
+      ["int4 tensor", "int4", "tensor"],
+    ] as const
+  ) {
+    const w = quantizeModel(fp32, type, g, { backend: "js" });
+    const ids = await greedyIds(w, ref.prompt_token_ids, steps);
+    matches[name] = commonPrefix(ids, expected);
+  }
+  console.log(`greedy tokens equal to fp32 (of ${expected.length}):`, matches);
+  assert.equal(matches["fp32"], expected.length);
+  assert.ok(matches["int8 row"] >= 16, `int8 row: ${matches["int8 row"]}`);
+  assert.ok(matches["int8 g32"] >= 16, `int8 g32: ${matches["int8 g32"]}`);
+});

@@ -110,3 +110,24 @@ for (const name of ["once_upon_a_time", "lily_park", "empty"]) {
     assert.equal(tok.decode(ref.all_token_ids) + "\n", ref.stdout);
   });
 }
+
+Deno.test("decode (KV cache) and sequence forward give the same logits (1e-5)", async () => {
+  const { createActivations, sequenceForward } = await import(
+    "../src/model/sequence.ts"
+  );
+  const ref = await json("greedy_lily_park.json");
+  const ids: number[] = ref.all_token_ids.slice(0, 24);
+  const acts = createActivations(weights.config, 1, ids.length);
+  sequenceForward(weights, acts, ids);
+  const state = createRunState(weights.config);
+  const cache = new KvCacheFp32(weights.config);
+  const V = weights.config.vocabSize;
+  let maxDiff = 0;
+  for (let p = 0; p < ids.length; p++) {
+    const logits = forwardToken(weights, state, cache, ids[p], p);
+    for (let i = 0; i < V; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(logits[i] - acts.logits[p * V + i]));
+    }
+  }
+  assert.ok(maxDiff < 1e-5, `max |diff| ${maxDiff}`);
+});

@@ -7,7 +7,8 @@
  * @module
  */
 import { ConfigError, InputError, ShapeError } from "../errors.ts";
-import { createKvCache, KvCacheFp32 } from "../kv/caches.ts";
+import { createKvCache } from "../kv/caches.ts";
+import { createActivations, sequenceForward } from "../model/sequence.ts";
 import type { KvCache } from "../kv/types.ts";
 import { createRunState, forwardToken } from "../model/decode.ts";
 import type { ModelWeights } from "../model/weights.ts";
@@ -101,11 +102,9 @@ export async function* generate(
     );
   }
   const replay = cacheSpec === "none";
-  const cache: KvCache = replay
-    ? new KvCacheFp32(c)
-    : createKvCache(cacheSpec, c);
+  const cache: KvCache | null = replay ? null : createKvCache(cacheSpec, c);
   // With a ring cache and RoPE, positions are unbounded; otherwise seqLen.
-  const maxPos = cache.kind === "ring" && c.positional === "rope"
+  const maxPos = cache?.kind === "ring" && c.positional === "rope"
     ? Infinity
     : c.seqLen;
   const state = createRunState(c);
@@ -118,14 +117,13 @@ export async function* generate(
     if (!forced && generated >= maxTokens) break;
     let logits: Float32Array;
     if (replay) {
-      // No cache: recompute every position of the sequence so far.
-      cache.reset();
-      logits = state.logits;
-      for (let t = 0; t <= pos; t++) {
-        logits = forwardToken(model, state, cache, seq[t], t);
-      }
+      // No cache: run the whole sequence so far through the sequence forward
+      // (as the original project's baseline did) and keep the last row.
+      const acts = createActivations(c, 1, pos + 1);
+      sequenceForward(model, acts, seq);
+      logits = acts.logits.subarray(pos * c.vocabSize, (pos + 1) * c.vocabSize);
     } else {
-      logits = forwardToken(model, state, cache, token, pos);
+      logits = forwardToken(model, state, cache!, token, pos);
     }
     const next = forced ? ids[pos + 1] : sampler.sample(logits);
     if (!forced) {

@@ -1,0 +1,36 @@
+/**
+ * Generating 50 tokens (greedy, after BOS) with the fp32 KV cache versus
+ * without a cache (the whole sequence recomputed at every step), per model;
+ * the no-cache run is each group's baseline. The same measurement as the
+ * original project's `Benchmark: length=50`.
+ *
+ * Run: `deno bench -A bench/generate_bench.ts`
+ */
+import { generateTokens } from "./lib/measure.ts";
+import { suiteModels } from "./lib/suite_models.ts";
+
+const LENGTH = 50;
+
+for (const { model, n } of await suiteModels()) {
+  const group = `generate ${LENGTH} tokens, ${model.name}`;
+  const big = model.weights.config.dim >= 256;
+  Deno.bench({
+    name: "without cache",
+    group,
+    baseline: true,
+    n: big ? 1 : 5,
+    warmup: big ? 0 : 1,
+    async fn() {
+      await generateTokens(model.weights, model.tokenizer, LENGTH, "none");
+    },
+  });
+  Deno.bench({
+    name: "with KV cache",
+    group,
+    n: big ? 3 : n,
+    warmup: 1,
+    async fn() {
+      await generateTokens(model.weights, model.tokenizer, LENGTH, "fp32");
+    },
+  });
+}

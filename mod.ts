@@ -27,3 +27,4 @@ export * from "./src/tokenizer/word.ts";
 export * from "./src/tokenizer/bpe.ts";
 export * from "./src/tokenizer/json.ts";
 export * from "./src/io/safetensors.ts";
+export * from "./src/io/archive.ts";

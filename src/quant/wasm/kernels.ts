@@ -1,0 +1,245 @@
+/**
+ * WebAssembly SIMD implementations of the weight-type table's kernels
+ * (the `wasm` column of fp32, int8 and int4). Same contracts as the
+ * TypeScript kernels; see `runtime.ts` for where operands live.
+ *
+ * int8/int4 quantize the activations per group to int8 exactly as
+ * `src/quant/activation.ts` does (runq.c's scheme) and take integer dot
+ * products: `i32x4.dot_i16x8_s` (SIMD128), and for int4 with relaxed SIMD
+ * `i32x4.relaxed_dot_i8x16_i7x16_add_s` whose 7-bit operand is the stored
+ * nibble (0..15), so the result is exact on every engine. Shapes whose
+ * activation group is not a multiple of 16 (int8) or 32 (int4) run the
+ * TypeScript kernel of the type instead.
+ *
+ * @module
+ */
+import { ConfigError } from "../../errors.ts";
+import { activationGroupSize } from "../activation.ts";
+import { scaleStrides } from "../granularity.ts";
+import { int4 } from "../int4.ts";
+import { int8 } from "../int8.ts";
+import type { LinearKernels, QMatrix } from "../types.ts";
+import { arenaOf, scratchArena, type WasmArena } from "./runtime.ts";
+
+function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+/** How one product's operands were placed for the call. */
+interface Call {
+  arena: WasmArena;
+  w: number;
+  s: number;
+  /** first free scratch byte after the matrix copy (if any) */
+  free: number;
+  /** input rows per chunk that fit the scratch */
+  chunk: number;
+  xIn: boolean;
+  outIn: boolean;
+}
+
+/**
+ * Finds (or makes) room for a product with `m`: the matrix's own arena when
+ * it was placed, else the shared scratch arena with the matrix copied in.
+ * `perRow` is the scratch needed per input row on top of x/out copies,
+ * `fixed` the scratch needed once.
+ */
+function setUp(
+  m: QMatrix,
+  x: Float32Array,
+  out: Float32Array,
+  n: number,
+  fixed: number,
+): Call {
+  const { rows, cols } = m;
+  let arena = arenaOf(m.data);
+  if (arena && m.scales.length > 0 && !arena.owns(m.scales)) arena = undefined;
+  if (arena) {
+    const xIn = arena.owns(x), outIn = arena.owns(out);
+    const perRow = (xIn ? 0 : cols * 4) + (outIn ? 0 : rows * 4);
+    const start = arena.ensureScratch(fixed);
+    const room = arena.scratchBytes - fixed - 64; // 64: alignment slack
+    const chunk = perRow === 0 ? n : Math.min(n, Math.floor(room / perRow));
+    if (chunk < 1) {
+      throw new ConfigError(
+        `WebAssembly arena scratch (${arena.scratchBytes} bytes) too small for a [${rows}, ${cols}] product`,
+      );
+    }
+    return {
+      arena,
+      w: m.data.byteOffset,
+      s: m.scales.byteOffset,
+      free: start + fixed,
+      chunk,
+      xIn,
+      outIn,
+    };
+  }
+  // Not placed: copy the matrix into the growable scratch arena for this
+  // call (correct, but costs a full copy of the weights every time).
+  arena = scratchArena();
+  const dataBytes = alignUp(m.data.byteLength, 64);
+  const scaleBytes = alignUp(m.scales.byteLength, 64);
+  const need = dataBytes + scaleBytes + fixed + n * (cols + rows) * 4 + 64;
+  const start = arena.ensureScratch(need);
+  const mem = new Uint8Array(arena.buffer);
+  mem.set(
+    new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength),
+    start,
+  );
+  mem.set(
+    new Uint8Array(m.scales.buffer, m.scales.byteOffset, m.scales.byteLength),
+    start + dataBytes,
+  );
+  return {
+    arena,
+    w: start,
+    s: start + dataBytes,
+    free: start + dataBytes + scaleBytes + fixed,
+    chunk: n,
+    xIn: false,
+    outIn: false,
+  };
+}
+
+/**
+ * Runs `body` over chunks of input rows with x and out placed in the arena:
+ * `body(xPtr, outPtr, count)` for rows [i0, i0+count).
+ */
+function chunked(
+  c: Call,
+  m: QMatrix,
+  x: Float32Array,
+  n: number,
+  out: Float32Array,
+  body: (xPtr: number, outPtr: number, count: number) => void,
+): void {
+  const { rows, cols } = m;
+  const f32 = c.arena.f32;
+  const xScratch = c.free;
+  const outScratch = alignUp(c.free + (c.xIn ? 0 : c.chunk * cols * 4), 16);
+  for (let i0 = 0; i0 < n; i0 += c.chunk) {
+    const count = Math.min(c.chunk, n - i0);
+    let xPtr: number, outPtr: number;
+    if (c.xIn) xPtr = x.byteOffset + i0 * cols * 4;
+    else {
+      xPtr = xScratch;
+      f32.set(x.subarray(i0 * cols, (i0 + count) * cols), xPtr >> 2);
+    }
+    if (c.outIn) outPtr = out.byteOffset + i0 * rows * 4;
+    else outPtr = outScratch;
+    body(xPtr, outPtr, count);
+    if (!c.outIn) {
+      out.set(
+        f32.subarray(outPtr >> 2, (outPtr >> 2) + count * rows),
+        i0 * rows,
+      );
+    }
+  }
+}
+
+function fp32Matmul(
+  m: QMatrix,
+  x: Float32Array,
+  n: number,
+  out: Float32Array,
+): void {
+  const c = setUp(m, x, out, n, 0);
+  const k = c.arena.exports;
+  chunked(c, m, x, n, out, (xp, op, count) => {
+    if (count === 1) k.matvecF32(c.w, xp, op, m.rows, m.cols);
+    else k.matmulF32(c.w, xp, op, count, m.cols, m.rows);
+  });
+}
+
+/** fp32 kernels in WebAssembly SIMD. */
+export const fp32Wasm: LinearKernels = {
+  backend: "wasm",
+  matvec(m: QMatrix, x: Float32Array, out: Float32Array): void {
+    fp32Matmul(m, x, 1, out);
+  },
+  matmul: fp32Matmul,
+};
+
+function quantMatmul(
+  m: QMatrix,
+  x: Float32Array,
+  n: number,
+  out: Float32Array,
+  int4Weights: boolean,
+  fallback: LinearKernels,
+): void {
+  const gs = activationGroupSize(m);
+  if (gs % (int4Weights ? 32 : 16) !== 0) {
+    fallback.matmul(m, x, n, out);
+    return;
+  }
+  const { rows, cols } = m;
+  const ng = cols / gs;
+  const { rowStride, groupStride } = scaleStrides(cols, m.granularity);
+  // quantized activations of one input row: codes, scales, int4 corrections
+  const codeBytes = alignUp(cols * 2, 16);
+  const groupBytes = alignUp(ng * 4, 16);
+  const fixed = codeBytes + 2 * groupBytes;
+  const c = setUp(m, x, out, n, fixed);
+  const k = c.arena.exports;
+  const qx = c.free - fixed, sx = qx + codeBytes, corr = sx + groupBytes;
+  const mode = int4Weights ? (c.arena.variant === "relaxed" ? 2 : 1) : 0;
+  chunked(c, m, x, n, out, (xp, op, count) => {
+    for (let i = 0; i < count; i++) {
+      k.quantizeActs(xp + i * cols * 4, cols, gs, qx, sx, corr, mode);
+      if (int4Weights) {
+        k.matvecQ4G(
+          c.w,
+          c.s,
+          qx,
+          sx,
+          corr,
+          op + i * rows * 4,
+          rows,
+          cols,
+          gs,
+          rowStride,
+          groupStride,
+        );
+      } else {
+        k.matvecQ8G(
+          c.w,
+          c.s,
+          qx,
+          sx,
+          op + i * rows * 4,
+          rows,
+          cols,
+          gs,
+          rowStride,
+          groupStride,
+        );
+      }
+    }
+  });
+}
+
+/** int8 kernels in WebAssembly SIMD (activations quantized per group). */
+export const int8Wasm: LinearKernels = {
+  backend: "wasm",
+  quantizesActivations: true,
+  matvec(m: QMatrix, x: Float32Array, out: Float32Array): void {
+    quantMatmul(m, x, 1, out, false, int8.js);
+  },
+  matmul(m: QMatrix, x: Float32Array, n: number, out: Float32Array): void {
+    quantMatmul(m, x, n, out, false, int8.js);
+  },
+};
+
+/** int4 kernels in WebAssembly SIMD (activations quantized per group). */
+export const int4Wasm: LinearKernels = {
+  backend: "wasm",
+  quantizesActivations: true,
+  matvec(m: QMatrix, x: Float32Array, out: Float32Array): void {
+    quantMatmul(m, x, 1, out, true, int4.js);
+  },
+  matmul(m: QMatrix, x: Float32Array, n: number, out: Float32Array): void {
+    quantMatmul(m, x, n, out, true, int4.js);
+  },
+};

@@ -1,0 +1,508 @@
+// tinyllm WebAssembly SIMD kernels (AssemblyScript source).
+//
+// Built twice by `deno task build:wasm` (tools/build_wasm.ts) into
+// src/quant/wasm/kernels_wasm.ts: once with SIMD128 only and once with relaxed
+// SIMD as well; `ASC_FEATURE_RELAXED_SIMD` picks the code path at compile time.
+// This file is AssemblyScript, not Deno TypeScript: it is excluded from
+// deno fmt/lint/check (see deno.json) and never imported by Deno code.
+//
+// Every pointer is a byte offset into the module's own memory. The JS side
+// (src/quant/wasm/runtime.ts) owns allocation; nothing here allocates.
+//
+// Layouts are the project's (see the brief): matrices row-major [rows, cols];
+// int8 weights one signed byte each; int4 two per byte, weight 2i in the LOW
+// nibble of byte i, stored as q+8 (0..15).
+
+// ---------------------------------------------------------------- helpers
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) +
+    (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+// a + b * c: fused where relaxed SIMD allows it (FMA on x86), else mul + add.
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(b, c, a);
+  return f32x4.add(a, f32x4.mul(b, c));
+}
+
+// Dot product of `len` floats at p and q (any alignment, any length).
+// @ts-ignore: decorator
+@inline function dotF32(p: usize, q: usize, len: i32): f32 {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let c = 0;
+  for (; c + 8 <= len; c += 8) {
+    const o = <usize>c << 2;
+    a0 = madd(a0, v128.load(p + o), v128.load(q + o));
+    a1 = madd(a1, v128.load(p + o, 16), v128.load(q + o, 16));
+  }
+  for (; c + 4 <= len; c += 4) {
+    const o = <usize>c << 2;
+    a0 = madd(a0, v128.load(p + o), v128.load(q + o));
+  }
+  let s = hsum(f32x4.add(a0, a1));
+  for (; c < len; c++) {
+    const o = <usize>c << 2;
+    s += load<f32>(p + o) * load<f32>(q + o);
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------- fp32
+
+/** out[r] = Σ_c W[r,c]·x[c]; four rows share each load of x. */
+export function matvecF32(
+  w: usize, x: usize, out: usize, rows: i32, cols: i32,
+): void {
+  const rowBytes = <usize>cols << 2;
+  const cols4 = cols & ~3;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const w0 = w + <usize>r * rowBytes;
+    const w1 = w0 + rowBytes;
+    const w2 = w1 + rowBytes;
+    const w3 = w2 + rowBytes;
+    let a0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0);
+    for (let c = 0; c < cols4; c += 4) {
+      const o = <usize>c << 2;
+      const xv = v128.load(x + o);
+      a0 = madd(a0, v128.load(w0 + o), xv);
+      a1 = madd(a1, v128.load(w1 + o), xv);
+      a2 = madd(a2, v128.load(w2 + o), xv);
+      a3 = madd(a3, v128.load(w3 + o), xv);
+    }
+    let s0 = hsum(a0);
+    let s1 = hsum(a1);
+    let s2 = hsum(a2);
+    let s3 = hsum(a3);
+    for (let c = cols4; c < cols; c++) {
+      const o = <usize>c << 2;
+      const xc = load<f32>(x + o);
+      s0 += load<f32>(w0 + o) * xc;
+      s1 += load<f32>(w1 + o) * xc;
+      s2 += load<f32>(w2 + o) * xc;
+      s3 += load<f32>(w3 + o) * xc;
+    }
+    const op = out + (<usize>r << 2);
+    store<f32>(op, s0);
+    store<f32>(op, s1, 4);
+    store<f32>(op, s2, 8);
+    store<f32>(op, s3, 12);
+  }
+  for (; r < rows; r++) {
+    store<f32>(out + (<usize>r << 2), dotF32(w + <usize>r * rowBytes, x, cols));
+  }
+}
+
+/**
+ * out[i, r] = Σ_c W[r,c]·x[i,c] for n inputs. Blocks of 4 weight rows stay in
+ * L1 while pairs of inputs stream past them (8 accumulators).
+ */
+export function matmulF32(
+  w: usize, x: usize, out: usize, n: i32, cols: i32, rows: i32,
+): void {
+  const rowBytes = <usize>cols << 2;
+  const outRowBytes = <usize>rows << 2;
+  const cols4 = cols & ~3;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const w0 = w + <usize>r * rowBytes;
+    const w1 = w0 + rowBytes;
+    const w2 = w1 + rowBytes;
+    const w3 = w2 + rowBytes;
+    let i = 0;
+    for (; i + 2 <= n; i += 2) {
+      const x0 = x + <usize>i * rowBytes;
+      const x1 = x0 + rowBytes;
+      let a00 = f32x4.splat(0), a01 = f32x4.splat(0);
+      let a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+      let a20 = f32x4.splat(0), a21 = f32x4.splat(0);
+      let a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+      for (let c = 0; c < cols4; c += 4) {
+        const o = <usize>c << 2;
+        const xv0 = v128.load(x0 + o);
+        const xv1 = v128.load(x1 + o);
+        let wv = v128.load(w0 + o);
+        a00 = madd(a00, wv, xv0);
+        a01 = madd(a01, wv, xv1);
+        wv = v128.load(w1 + o);
+        a10 = madd(a10, wv, xv0);
+        a11 = madd(a11, wv, xv1);
+        wv = v128.load(w2 + o);
+        a20 = madd(a20, wv, xv0);
+        a21 = madd(a21, wv, xv1);
+        wv = v128.load(w3 + o);
+        a30 = madd(a30, wv, xv0);
+        a31 = madd(a31, wv, xv1);
+      }
+      let s00 = hsum(a00), s01 = hsum(a01);
+      let s10 = hsum(a10), s11 = hsum(a11);
+      let s20 = hsum(a20), s21 = hsum(a21);
+      let s30 = hsum(a30), s31 = hsum(a31);
+      for (let c = cols4; c < cols; c++) {
+        const o = <usize>c << 2;
+        const xc0 = load<f32>(x0 + o);
+        const xc1 = load<f32>(x1 + o);
+        const wc0 = load<f32>(w0 + o);
+        const wc1 = load<f32>(w1 + o);
+        const wc2 = load<f32>(w2 + o);
+        const wc3 = load<f32>(w3 + o);
+        s00 += wc0 * xc0;
+        s01 += wc0 * xc1;
+        s10 += wc1 * xc0;
+        s11 += wc1 * xc1;
+        s20 += wc2 * xc0;
+        s21 += wc2 * xc1;
+        s30 += wc3 * xc0;
+        s31 += wc3 * xc1;
+      }
+      const o0 = out + <usize>i * outRowBytes + (<usize>r << 2);
+      const o1 = o0 + outRowBytes;
+      store<f32>(o0, s00);
+      store<f32>(o0, s10, 4);
+      store<f32>(o0, s20, 8);
+      store<f32>(o0, s30, 12);
+      store<f32>(o1, s01);
+      store<f32>(o1, s11, 4);
+      store<f32>(o1, s21, 8);
+      store<f32>(o1, s31, 12);
+    }
+    if (i < n) {
+      const xi = x + <usize>i * rowBytes;
+      const oi = out + <usize>i * outRowBytes + (<usize>r << 2);
+      store<f32>(oi, dotF32(w0, xi, cols));
+      store<f32>(oi, dotF32(w1, xi, cols), 4);
+      store<f32>(oi, dotF32(w2, xi, cols), 8);
+      store<f32>(oi, dotF32(w3, xi, cols), 12);
+    }
+  }
+  for (; r < rows; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) {
+      store<f32>(
+        out + <usize>i * outRowBytes + (<usize>r << 2),
+        dotF32(wr, x + <usize>i * rowBytes, cols),
+      );
+    }
+  }
+}
+
+/**
+ * C[m, k] += Σ_j A[m, j]·B[j, k] for m < M, j < J, k < K, where A is addressed
+ * with arbitrary strides (in floats) so the same kernel serves dx += dout·W
+ * (A = dout) and dw += doutᵀ·x (A = doutᵀ, i.e. strides swapped). B and C are
+ * row-major with K columns. Pairs of C rows × 16 columns live in 8
+ * accumulators while j runs over a strip of B.
+ */
+export function gemmAccF32(
+  c: usize, a: usize, aRowStride: i32, aColStride: i32, b: usize,
+  M: i32, J: i32, K: i32,
+): void {
+  const rowBytes = <usize>K << 2;
+  const aRow = <usize>aRowStride << 2;
+  const aCol = <usize>aColStride << 2;
+  let k = 0;
+  for (; k + 16 <= K; k += 16) {
+    const kb = <usize>k << 2;
+    let m = 0;
+    for (; m + 2 <= M; m += 2) {
+      const c0 = c + <usize>m * rowBytes + kb;
+      const c1 = c0 + rowBytes;
+      let p00 = v128.load(c0), p01 = v128.load(c0, 16);
+      let p02 = v128.load(c0, 32), p03 = v128.load(c0, 48);
+      let p10 = v128.load(c1), p11 = v128.load(c1, 16);
+      let p12 = v128.load(c1, 32), p13 = v128.load(c1, 48);
+      let ap0 = a + <usize>m * aRow;
+      let ap1 = ap0 + aRow;
+      let bp = b + kb;
+      for (let j = 0; j < J; j++) {
+        const g0 = f32x4.splat(load<f32>(ap0));
+        const g1 = f32x4.splat(load<f32>(ap1));
+        let bv = v128.load(bp);
+        p00 = madd(p00, g0, bv);
+        p10 = madd(p10, g1, bv);
+        bv = v128.load(bp, 16);
+        p01 = madd(p01, g0, bv);
+        p11 = madd(p11, g1, bv);
+        bv = v128.load(bp, 32);
+        p02 = madd(p02, g0, bv);
+        p12 = madd(p12, g1, bv);
+        bv = v128.load(bp, 48);
+        p03 = madd(p03, g0, bv);
+        p13 = madd(p13, g1, bv);
+        ap0 += aCol;
+        ap1 += aCol;
+        bp += rowBytes;
+      }
+      v128.store(c0, p00);
+      v128.store(c0, p01, 16);
+      v128.store(c0, p02, 32);
+      v128.store(c0, p03, 48);
+      v128.store(c1, p10);
+      v128.store(c1, p11, 16);
+      v128.store(c1, p12, 32);
+      v128.store(c1, p13, 48);
+    }
+    if (m < M) {
+      const c0 = c + <usize>m * rowBytes + kb;
+      let p00 = v128.load(c0), p01 = v128.load(c0, 16);
+      let p02 = v128.load(c0, 32), p03 = v128.load(c0, 48);
+      let ap0 = a + <usize>m * aRow;
+      let bp = b + kb;
+      for (let j = 0; j < J; j++) {
+        const g0 = f32x4.splat(load<f32>(ap0));
+        p00 = madd(p00, g0, v128.load(bp));
+        p01 = madd(p01, g0, v128.load(bp, 16));
+        p02 = madd(p02, g0, v128.load(bp, 32));
+        p03 = madd(p03, g0, v128.load(bp, 48));
+        ap0 += aCol;
+        bp += rowBytes;
+      }
+      v128.store(c0, p00);
+      v128.store(c0, p01, 16);
+      v128.store(c0, p02, 32);
+      v128.store(c0, p03, 48);
+    }
+  }
+  for (; k + 4 <= K; k += 4) {
+    const kb = <usize>k << 2;
+    for (let m = 0; m < M; m++) {
+      const c0 = c + <usize>m * rowBytes + kb;
+      let p = v128.load(c0);
+      let ap = a + <usize>m * aRow;
+      let bp = b + kb;
+      for (let j = 0; j < J; j++) {
+        p = madd(p, f32x4.splat(load<f32>(ap)), v128.load(bp));
+        ap += aCol;
+        bp += rowBytes;
+      }
+      v128.store(c0, p);
+    }
+  }
+  for (; k < K; k++) {
+    const kb = <usize>k << 2;
+    for (let m = 0; m < M; m++) {
+      const c0 = c + <usize>m * rowBytes + kb;
+      let s = load<f32>(c0);
+      let ap = a + <usize>m * aRow;
+      let bp = b + kb;
+      for (let j = 0; j < J; j++) {
+        s += load<f32>(ap) * load<f32>(bp);
+        ap += aCol;
+        bp += rowBytes;
+      }
+      store<f32>(c0, s);
+    }
+  }
+}
+
+// ---------------------------------------------------- activation quantizing
+
+/**
+ * Quantizes `cols` floats at x per group of G to int8, exactly as
+ * src/quant/activation.ts does (so wasm and TypeScript kernels agree):
+ * scale = f32(absmax/127), q = clamp(roundHalfAway(x · (1/scale)), ±127) in
+ * f64. Writes sx[g] = scale and, per mode, the codes:
+ *   0: i16, in order (int8 weights; widened once here, not per row)
+ *   1: i16, each 32-block as [16 even-index codes][16 odd-index codes]
+ *      (int4 weights, SIMD128: matches the nibble unpacking order)
+ *   2: i8, permuted like mode 1 (int4 weights, relaxed dot)
+ * corr[g] = 2·Σq over the group: the int4 kernels dot the stored nibbles
+ * (q+8) and subtract 8·Σq, spread as 2·Σq over the 4 lanes.
+ */
+export function quantizeActs(
+  x: usize, cols: i32, G: i32, qx: usize, sx: usize, corr: usize, mode: i32,
+): void {
+  const ng = cols / G;
+  for (let g = 0; g < ng; g++) {
+    const xg = x + (<usize>(g * G) << 2);
+    let mv = f32x4.splat(0);
+    let k = 0;
+    for (; k + 4 <= G; k += 4) {
+      mv = f32x4.max(mv, f32x4.abs(v128.load(xg + (<usize>k << 2))));
+    }
+    let amax = max(
+      max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)),
+      max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)),
+    );
+    for (; k < G; k++) amax = max(amax, abs(load<f32>(xg + (<usize>k << 2))));
+    const scale: f32 = amax / 127;
+    const inv: f64 = scale == 0 ? 0 : 1.0 / <f64>scale;
+    store<f32>(sx + (<usize>g << 2), scale);
+    let sum = 0;
+    for (k = 0; k < G; k++) {
+      const v: f64 = <f64>load<f32>(xg + (<usize>k << 2)) * inv;
+      // round half away from zero, like roundHalfAway in granularity.ts
+      const t = trunc(v);
+      let q = <i32>t;
+      if (abs(v - t) >= 0.5) q += v < 0 ? -1 : 1;
+      q = min(127, max(-127, q));
+      sum += q;
+      const idx = g * G + k;
+      if (mode == 0) {
+        store<i16>(qx + (<usize>idx << 1), <i16>q);
+      } else {
+        const within = idx & 31;
+        const pos = (idx & ~31) + ((within & 1) << 4) + (within >> 1);
+        if (mode == 1) store<i16>(qx + (<usize>pos << 1), <i16>q);
+        else store<i8>(qx + <usize>pos, <i8>q);
+      }
+    }
+    store<i32>(corr + (<usize>g << 2), sum << 1);
+  }
+}
+
+// ------------------------------------------------ int8 / int4, integer dots
+
+/**
+ * int8 weights, activations quantized per group of G (G % 16 == 0) by
+ * quantizeActs mode 0: out[r] = Σ_g sw[r·rs + g·gs]·sx[g]·Σ_k qw·qx, where
+ * (rs, gs) are the weight-scale strides: grouped (cols/G, 1), row (1, 0),
+ * tensor (0, 0). Two rows share each activation load.
+ */
+export function matvecQ8G(
+  w: usize, sw: usize, qx: usize, sx: usize, out: usize,
+  rows: i32, cols: i32, G: i32, rs: i32, gs: i32,
+): void {
+  const ng = cols / G;
+  let r = 0;
+  for (; r + 2 <= rows; r += 2) {
+    let wp0 = w + <usize>r * <usize>cols;
+    let wp1 = wp0 + <usize>cols;
+    const swp0 = sw + (<usize>(r * rs) << 2);
+    const swp1 = swp0 + (<usize>rs << 2);
+    let acc0 = f32x4.splat(0);
+    let acc1 = f32x4.splat(0);
+    let qp = qx;
+    for (let g = 0; g < ng; g++) {
+      let i0 = i32x4.splat(0);
+      let i1 = i32x4.splat(0);
+      for (let k = 0; k < G; k += 16) {
+        const qlo = v128.load(qp);
+        const qhi = v128.load(qp, 16);
+        const v0 = v128.load(wp0);
+        const v1 = v128.load(wp1);
+        i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v0), qlo));
+        i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v0), qhi));
+        i1 = i32x4.add(i1, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v1), qlo));
+        i1 = i32x4.add(i1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v1), qhi));
+        wp0 += 16;
+        wp1 += 16;
+        qp += 32;
+      }
+      const s = load<f32>(sx + (<usize>g << 2));
+      const wso = <usize>(g * gs) << 2;
+      acc0 = madd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(load<f32>(swp0 + wso) * s));
+      acc1 = madd(acc1, f32x4.convert_i32x4_s(i1), f32x4.splat(load<f32>(swp1 + wso) * s));
+    }
+    store<f32>(out + (<usize>r << 2), hsum(acc0));
+    store<f32>(out + (<usize>r << 2), hsum(acc1), 4);
+  }
+  for (; r < rows; r++) {
+    let wp0 = w + <usize>r * <usize>cols;
+    const swp0 = sw + (<usize>(r * rs) << 2);
+    let acc0 = f32x4.splat(0);
+    let qp = qx;
+    for (let g = 0; g < ng; g++) {
+      let i0 = i32x4.splat(0);
+      for (let k = 0; k < G; k += 16) {
+        const v0 = v128.load(wp0);
+        i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v0), v128.load(qp)));
+        i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v0), v128.load(qp, 16)));
+        wp0 += 16;
+        qp += 32;
+      }
+      const s = load<f32>(sx + (<usize>g << 2));
+      acc0 = madd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(load<f32>(swp0 + (<usize>(g * gs) << 2)) * s));
+    }
+    store<f32>(out + (<usize>r << 2), hsum(acc0));
+  }
+}
+
+// Integer dot of one 32-weight int4 block (16 bytes at wp) with the permuted
+// activation codes at qp, added to acc. Nibbles are q+8 in 0..15.
+// @ts-ignore: decorator
+@inline function dotQ4Block(acc: v128, wp: usize, qp: usize): v128 {
+  const b = v128.load(wp);
+  const lo = v128.and(b, i8x16.splat(15));
+  const hi = i8x16.shr_u(b, 4);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // the i7 operand (second) is the nibble, always in 0..15: exact on
+    // every implementation.
+    acc = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(qp), lo, acc);
+    return i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load(qp, 16), hi, acc);
+  }
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(lo), v128.load(qp)));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(lo), v128.load(qp, 16)));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(hi), v128.load(qp, 32)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(hi), v128.load(qp, 48)));
+}
+
+/**
+ * int4 weights, activations quantized per group of G (G % 32 == 0) by
+ * quantizeActs mode 2 (relaxed build) or 1 (SIMD128 build); weight-scale
+ * strides (rs, gs) as in matvecQ8G.
+ */
+export function matvecQ4G(
+  w: usize, sw: usize, qx: usize, sx: usize, corr: usize, out: usize,
+  rows: i32, cols: i32, G: i32, rs: i32, gs: i32,
+): void {
+  const ng = cols / G;
+  const rowBytes = <usize>(cols >> 1);
+  // bytes of activation codes per 32-weight block
+  const qStep: usize = ASC_FEATURE_RELAXED_SIMD ? 32 : 64;
+  let r = 0;
+  for (; r + 2 <= rows; r += 2) {
+    let wp0 = w + <usize>r * rowBytes;
+    let wp1 = wp0 + rowBytes;
+    const swp0 = sw + (<usize>(r * rs) << 2);
+    const swp1 = swp0 + (<usize>rs << 2);
+    let acc0 = f32x4.splat(0);
+    let acc1 = f32x4.splat(0);
+    let qp = qx;
+    for (let g = 0; g < ng; g++) {
+      const go = <usize>g << 2;
+      const wso = <usize>(g * gs) << 2;
+      const cv = i32x4.splat(load<i32>(corr + go));
+      let i0 = i32x4.splat(0);
+      let i1 = i32x4.splat(0);
+      for (let k = 0; k < G; k += 32) {
+        i0 = dotQ4Block(i0, wp0, qp);
+        i1 = dotQ4Block(i1, wp1, qp);
+        wp0 += 16;
+        wp1 += 16;
+        qp += qStep;
+      }
+      const s = load<f32>(sx + go);
+      acc0 = madd(acc0, f32x4.convert_i32x4_s(i32x4.sub(i0, cv)), f32x4.splat(load<f32>(swp0 + wso) * s));
+      acc1 = madd(acc1, f32x4.convert_i32x4_s(i32x4.sub(i1, cv)), f32x4.splat(load<f32>(swp1 + wso) * s));
+    }
+    store<f32>(out + (<usize>r << 2), hsum(acc0));
+    store<f32>(out + (<usize>r << 2), hsum(acc1), 4);
+  }
+  for (; r < rows; r++) {
+    let wp0 = w + <usize>r * rowBytes;
+    const swp0 = sw + (<usize>(r * rs) << 2);
+    let acc0 = f32x4.splat(0);
+    let qp = qx;
+    for (let g = 0; g < ng; g++) {
+      const go = <usize>g << 2;
+      const wso = <usize>(g * gs) << 2;
+      let i0 = i32x4.splat(0);
+      for (let k = 0; k < G; k += 32) {
+        i0 = dotQ4Block(i0, wp0, qp);
+        wp0 += 16;
+        qp += qStep;
+      }
+      i0 = i32x4.sub(i0, i32x4.splat(load<i32>(corr + go)));
+      acc0 = madd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(load<f32>(swp0 + wso) * load<f32>(sx + go)));
+    }
+    store<f32>(out + (<usize>r << 2), hsum(acc0));
+  }
+}

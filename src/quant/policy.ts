@@ -214,6 +214,30 @@ export function quantizeModel(
  * ```
  */
 export function modelByteSize(weights: ModelWeights): number {
+  return byteSizeWith(weights, (m) => weightType(m.type).byteSize(m));
+}
+
+/**
+ * What {@linkcode modelByteSize} would be with every matrix in fp32: the
+ * reference the size ratios are quoted against.
+ *
+ * @example
+ * ```ts
+ * import { modelByteSize, modelFp32ByteSize, quantizeModel, randomModelWeights } from "@proj/tinyllm";
+ * const w = randomModelWeights({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2,
+ *   nKvHeads: 2, vocabSize: 10, seqLen: 4, positional: "rope",
+ *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * console.log(modelFp32ByteSize(quantizeModel(w, "int4", 8)) === modelByteSize(w)); // true
+ * ```
+ */
+export function modelFp32ByteSize(weights: ModelWeights): number {
+  return byteSizeWith(weights, (m) => m.rows * m.cols * 4);
+}
+
+function byteSizeWith(
+  weights: ModelWeights,
+  matrixBytes: (m: QMatrix) => number,
+): number {
   const matrices = new Set<QMatrix>([
     weights.tokenEmbedding,
     weights.classifier.weight,
@@ -226,6 +250,6 @@ export function modelByteSize(weights: ModelWeights): number {
     }
     bytes += l.rmsAtt.byteLength + l.rmsFfn.byteLength;
   }
-  for (const m of matrices) bytes += weightType(m.type).byteSize(m);
+  for (const m of matrices) bytes += matrixBytes(m);
   return bytes;
 }

@@ -20,6 +20,19 @@ export * from "./src/random.ts";
 export * from "./src/model/config.ts";
 export type * from "./src/model/weights.ts";
 export type * from "./src/quant/types.ts";
+export { WEIGHT_TYPES, weightType } from "./src/quant/table.ts";
+export { fp32 } from "./src/quant/fp32.ts";
+export { int8 } from "./src/quant/int8.ts";
+export { int4 } from "./src/quant/int4.ts";
+export * from "./src/quant/policy.ts";
+export {
+  granularityToString,
+  parseGranularity,
+} from "./src/quant/granularity.ts";
+export {
+  activationGroupSize,
+  dequantizeActivations,
+} from "./src/quant/activation.ts";
 export type * from "./src/kv/types.ts";
 export type * from "./src/tokenizer/types.ts";
 export * from "./src/data/brown.ts";

@@ -83,7 +83,8 @@ export function quantizeActivations(
  * ```ts
  * import { dequantizeActivations } from "@proj/tinyllm";
  * const x = new Float32Array([1, 0.5, -0.25, 0]);
- * console.log(dequantizeActivations(x, 4)[0]); // 1
+ * const xq = dequantizeActivations(x, 4); // steps of 1/127 (in float32)
+ * console.log(Math.round(xq[1] * 127), Math.abs(xq[0] - 1) < 1e-6); // 64 true
  * ```
  */
 export function dequantizeActivations(

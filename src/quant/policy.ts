@@ -146,7 +146,8 @@ function convert(
  *
  * @example
  * ```ts
- * import { modelByteSize, quantizeModel, randomModelWeights } from "@proj/tinyllm";
+ * import { modelByteSize, quantizeModel } from "@proj/tinyllm";
+ * import { randomModelWeights } from "../model/model.ts";
  * const w = randomModelWeights({ dim: 32, hiddenDim: 64, nLayers: 1, nHeads: 2,
  *   nKvHeads: 2, vocabSize: 64, seqLen: 8, positional: "rope",
  *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
@@ -205,7 +206,8 @@ export function quantizeModel(
  *
  * @example
  * ```ts
- * import { modelByteSize, randomModelWeights } from "@proj/tinyllm";
+ * import { modelByteSize } from "@proj/tinyllm";
+ * import { randomModelWeights } from "../model/model.ts";
  * const w = randomModelWeights({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2,
  *   nKvHeads: 2, vocabSize: 10, seqLen: 4, positional: "rope",
  *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
@@ -223,7 +225,8 @@ export function modelByteSize(weights: ModelWeights): number {
  *
  * @example
  * ```ts
- * import { modelByteSize, modelFp32ByteSize, quantizeModel, randomModelWeights } from "@proj/tinyllm";
+ * import { modelByteSize, modelFp32ByteSize, quantizeModel } from "@proj/tinyllm";
+ * import { randomModelWeights } from "../model/model.ts";
  * const w = randomModelWeights({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2,
  *   nKvHeads: 2, vocabSize: 10, seqLen: 4, positional: "rope",
  *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);

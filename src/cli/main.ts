@@ -18,6 +18,7 @@ type Command = (args: string[]) => Promise<void>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   generate: async () => (await import("./generate.ts")).main,
+  convert: async () => (await import("./convert.ts")).main,
   quantize: async () => (await import("./quantize.ts")).main,
   "random-checkpoint": async () =>
     (await import("./random_checkpoint.ts")).main,

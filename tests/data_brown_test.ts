@@ -78,3 +78,26 @@ Deno.test("Brown corpus: the exact counts of brown-ngram.md", async () => {
   const loaded = await loadCorpus("brown");
   assert.equal(loaded.val.words[0], c.val.words[0]);
 });
+
+Deno.test("loadCorpus(file): UTF-8 text split 90/5/5 by characters; bad UTF-8 rejected", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const text = Array.from({ length: 2000 }, (_, i) => `wörd${i % 97}`).join(
+      " \n",
+    );
+    await Deno.writeTextFile(`${dir}/t.txt`, text);
+    const c = await loadCorpus(`${dir}/t.txt`);
+    assert.equal(c.source, `${dir}/t.txt`);
+    assert.equal(c.splitUnit, "characters");
+    assert.equal(c.train.text + c.val.text + c.test.text, text);
+    assert.equal(
+      c.train.words.length + c.val.words.length + c.test.words.length,
+      2000,
+    );
+    assert.ok(Math.abs(c.test.text.length / text.length - 0.05) < 0.005);
+    await Deno.writeFile(`${dir}/bad.txt`, new Uint8Array([0x61, 0xff, 0x62]));
+    await assert.rejects(loadCorpus(`${dir}/bad.txt`), FormatError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

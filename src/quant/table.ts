@@ -9,6 +9,7 @@ import { fp32 } from "./fp32.ts";
 import { int4 } from "./int4.ts";
 import { int8 } from "./int8.ts";
 import type { WeightType } from "./types.ts";
+import { attachWasmKernels } from "./wasm/mod.ts";
 
 /**
  * Every weight type, keyed by name.
@@ -25,6 +26,8 @@ export const WEIGHT_TYPES: Readonly<Record<string, WeightType>> = {
   int8,
   int4,
 };
+// The WebAssembly SIMD column (src/quant/wasm/): same rows, second kernels.
+attachWasmKernels(WEIGHT_TYPES);
 
 /**
  * Looks up a weight type by name, throwing a {@linkcode ConfigError} for an

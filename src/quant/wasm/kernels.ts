@@ -19,7 +19,12 @@ import { scaleStrides } from "../granularity.ts";
 import { int4 } from "../int4.ts";
 import { int8 } from "../int8.ts";
 import type { LinearKernels, QMatrix } from "../types.ts";
-import { arenaOf, scratchArena, type WasmArena } from "./runtime.ts";
+import {
+  arenaOf,
+  createArena,
+  type WasmArena,
+  wasmVariant,
+} from "./runtime.ts";
 
 function alignUp(n: number, a: number): number {
   return Math.ceil(n / a) * a;
@@ -38,11 +43,38 @@ interface Call {
   outIn: boolean;
 }
 
+// Matrices that were never placed get a copy in a pool arena on first use
+// (so `withBackend`-style kernel swaps are fast without an explicit
+// prepareWeightsForWasm). Weights must not change after that first use.
+const autoPlaced = new WeakMap<QMatrix, QMatrix>();
+let pool: WasmArena | null = null;
+const POOL_BYTES = 32 << 20;
+
+function scratchFor(m: QMatrix): number {
+  return Math.max(1 << 20, (m.rows + 4 * m.cols) * 4 + 4096);
+}
+
+function residentCopy(m: QMatrix): QMatrix {
+  let p = autoPlaced.get(m);
+  if (p) return p;
+  const need = alignUp(m.data.byteLength, 64) +
+    alignUp(m.scales.byteLength, 64) + 128;
+  if (
+    !pool || pool.freeBytes < need || pool.variant !== wasmVariant() ||
+    pool.scratchBytes < scratchFor(m)
+  ) {
+    pool = createArena(Math.max(need, POOL_BYTES), scratchFor(m));
+  }
+  p = { ...m, data: pool.copyIn(m.data), scales: pool.copyIn(m.scales) };
+  autoPlaced.set(m, p);
+  return p;
+}
+
 /**
- * Finds (or makes) room for a product with `m`: the matrix's own arena when
- * it was placed, else the shared scratch arena with the matrix copied in.
- * `perRow` is the scratch needed per input row on top of x/out copies,
- * `fixed` the scratch needed once.
+ * Finds the arena for a product with `m`: the matrix's own arena when it was
+ * placed, else that of its pooled copy. `fixed` is the scratch needed once
+ * per call; x and out are used in place when they live in the same arena,
+ * else copied through scratch in chunks of input rows.
  */
 function setUp(
   m: QMatrix,
@@ -53,52 +85,28 @@ function setUp(
 ): Call {
   const { rows, cols } = m;
   let arena = arenaOf(m.data);
-  if (arena && m.scales.length > 0 && !arena.owns(m.scales)) arena = undefined;
-  if (arena) {
-    const xIn = arena.owns(x), outIn = arena.owns(out);
-    const perRow = (xIn ? 0 : cols * 4) + (outIn ? 0 : rows * 4);
-    const start = arena.ensureScratch(fixed);
-    const room = arena.scratchBytes - fixed - 64; // 64: alignment slack
-    const chunk = perRow === 0 ? n : Math.min(n, Math.floor(room / perRow));
-    if (chunk < 1) {
-      throw new ConfigError(
-        `WebAssembly arena scratch (${arena.scratchBytes} bytes) too small for a [${rows}, ${cols}] product`,
-      );
-    }
-    return {
-      arena,
-      w: m.data.byteOffset,
-      s: m.scales.byteOffset,
-      free: start + fixed,
-      chunk,
-      xIn,
-      outIn,
-    };
+  if (!arena || (m.scales.length > 0 && !arena.owns(m.scales))) {
+    m = residentCopy(m);
+    arena = arenaOf(m.data)!;
   }
-  // Not placed: copy the matrix into the growable scratch arena for this
-  // call (correct, but costs a full copy of the weights every time).
-  arena = scratchArena();
-  const dataBytes = alignUp(m.data.byteLength, 64);
-  const scaleBytes = alignUp(m.scales.byteLength, 64);
-  const need = dataBytes + scaleBytes + fixed + n * (cols + rows) * 4 + 64;
-  const start = arena.ensureScratch(need);
-  const mem = new Uint8Array(arena.buffer);
-  mem.set(
-    new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength),
-    start,
-  );
-  mem.set(
-    new Uint8Array(m.scales.buffer, m.scales.byteOffset, m.scales.byteLength),
-    start + dataBytes,
-  );
+  const xIn = arena.owns(x), outIn = arena.owns(out);
+  const perRow = (xIn ? 0 : cols * 4) + (outIn ? 0 : rows * 4);
+  const start = arena.ensureScratch(fixed);
+  const room = arena.scratchBytes - fixed - 64; // 64: alignment slack
+  const chunk = perRow === 0 ? n : Math.min(n, Math.floor(room / perRow));
+  if (chunk < 1) {
+    throw new ConfigError(
+      `WebAssembly arena scratch (${arena.scratchBytes} bytes) too small for a [${rows}, ${cols}] product`,
+    );
+  }
   return {
     arena,
-    w: start,
-    s: start + dataBytes,
-    free: start + dataBytes + scaleBytes + fixed,
-    chunk: n,
-    xIn: false,
-    outIn: false,
+    w: m.data.byteOffset,
+    s: m.scales.byteOffset,
+    free: start + fixed,
+    chunk,
+    xIn,
+    outIn,
   };
 }
 

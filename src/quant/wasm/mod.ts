@@ -18,7 +18,7 @@
  */
 import { ConfigError } from "../../errors.ts";
 import type { Linear, ModelWeights } from "../../model/weights.ts";
-import type { LinearKernels, QMatrix } from "../types.ts";
+import type { LinearKernels, QMatrix, WeightType } from "../types.ts";
 import { fp32Wasm, int4Wasm, int8Wasm } from "./kernels.ts";
 import {
   arenaOf,
@@ -61,6 +61,29 @@ const KERNELS: Readonly<Record<string, LinearKernels>> = {
 export function wasmKernelsFor(typeName: string): LinearKernels | undefined {
   if (wasmVariant() === "none") return undefined;
   return KERNELS[typeName];
+}
+
+/**
+ * Fills the `wasm` column of weight-type table rows (fp32, int8, int4) with
+ * these kernels and their feature check; called once by `table.ts`.
+ *
+ * @example
+ * ```ts
+ * import { attachWasmKernels, type WeightType } from "@proj/tinyllm";
+ * const row = { name: "int8" } as WeightType;
+ * attachWasmKernels({ int8: row });
+ * console.log(row.wasm?.backend); // wasm
+ * ```
+ */
+export function attachWasmKernels(
+  types: Readonly<Record<string, WeightType>>,
+): void {
+  for (const [name, t] of Object.entries(types)) {
+    const k = KERNELS[name];
+    if (!k) continue;
+    t.wasm = k;
+    t.wasmSupported = () => wasmVariant() !== "none";
+  }
 }
 
 function alignUp(n: number, a: number): number {

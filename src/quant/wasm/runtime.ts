@@ -20,9 +20,13 @@
  *   every call re-derives its views after {@linkcode WasmArena.ensureScratch}.
  *
  * Kernels look up the arena of a matrix through its `data.buffer`; operands
- * that live in that arena are used in place, anything else (a plain
- * `Float32Array` activation, a matrix that was never placed) is copied into
- * the scratch area for the call: correct, only slower.
+ * that live in that arena are used in place, activations that do not (a
+ * plain `Float32Array`) are copied through the scratch area for the call. A
+ * matrix that was never placed is copied once, on first use, into a pool
+ * arena and the copy reused (so it must not change afterwards; place it
+ * explicitly, or use `prepareWeightsForWasm`, to avoid holding two copies).
+ * The training kernels copy every operand that is not in one arena into the
+ * shared scratch arena per call (their weights change every step).
  *
  * @module
  */

@@ -143,3 +143,17 @@ Deno.test("sampler: greedy first max, top-k 1 = greedy, top-p keeps the nucleus"
   assert.throws(() => new Sampler(4, { topP: 0 }), ConfigError);
   assert.throws(() => new Sampler(4, { topK: 1.5 }), ConfigError);
 });
+
+Deno.test("generate: wasm backend (when available) gives run.c's greedy ids", async () => {
+  const { withBackend } = await import("../src/model/model.ts");
+  const { wasmVariant } = await import("../src/quant/wasm/mod.ts");
+  if (wasmVariant() === "none") return;
+  const fast = withBackend(model, "wasm");
+  assert.equal(fast.layers[0].wq.kernels.backend, "wasm");
+  const r = await generateText(fast, tok, ref.prompt, {
+    temperature: 0,
+    maxTokens: 60,
+  });
+  assert.deepEqual(r.ids, ref.generated_token_ids);
+  assert.equal(withBackend(model, "js").classifier.kernels.backend, "js");
+});

@@ -107,7 +107,7 @@ export async function* generate(
   const maxPos = cache?.kind === "ring" && c.positional === "rope"
     ? Infinity
     : c.seqLen;
-  const state = createRunState(c);
+  const state = createRunState(c, model);
   const decoder = new TextDecoder();
   const seq = ids.slice();
   let token = ids[0];

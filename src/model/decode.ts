@@ -11,6 +11,8 @@ import { weightType } from "../quant/table.ts";
 import { rmsnorm, rope, softmax, swiglu } from "../tensor/ops.ts";
 import { headSize, kvDim, type ModelConfig } from "./config.ts";
 import type { ModelWeights } from "./weights.ts";
+import { runStateMatvecBytes } from "./model.ts";
+import { modelArena } from "../quant/wasm/mod.ts";
 
 /**
  * Activation buffers of the decode pass, sized for one model config. Create
@@ -42,7 +44,9 @@ export interface RunState {
 }
 
 /**
- * Allocates the decode buffers for a model config.
+ * Allocates the decode buffers for a model config. Pass the weights too when
+ * they were prepared for WebAssembly ({@linkcode withBackend}) so the buffers
+ * live in the same memory as the weights.
  *
  * @example
  * ```ts
@@ -53,21 +57,31 @@ export interface RunState {
  * console.log(s.logits.length); // 512
  * ```
  */
-export function createRunState(config: ModelConfig): RunState {
+export function createRunState(
+  config: ModelConfig,
+  weights?: ModelWeights,
+): RunState {
   const { dim, hiddenDim, vocabSize, seqLen } = config;
   const kv = kvDim(config);
+  // Weights placed in a WebAssembly arena: put the buffers the kernels read
+  // and write there too (no copies per product) while the arena has room.
+  const arena = weights ? modelArena(weights) : undefined;
+  const inArena = arena !== undefined &&
+    arena.freeBytes >= runStateMatvecBytes(config);
+  const f = (n: number) =>
+    inArena ? arena.allocF32(n).fill(0) : new Float32Array(n);
   return {
     config,
-    x: new Float32Array(dim),
-    xb: new Float32Array(dim),
-    xb2: new Float32Array(dim),
-    hb: new Float32Array(hiddenDim),
-    hb2: new Float32Array(hiddenDim),
-    q: new Float32Array(dim),
-    k: new Float32Array(kv),
-    v: new Float32Array(kv),
+    x: f(dim),
+    xb: f(dim),
+    xb2: f(dim),
+    hb: f(hiddenDim),
+    hb2: f(hiddenDim),
+    q: f(dim),
+    k: f(kv),
+    v: f(kv),
     att: new Float32Array(seqLen),
-    logits: new Float32Array(vocabSize),
+    logits: f(vocabSize),
   };
 }
 

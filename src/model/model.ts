@@ -10,6 +10,7 @@ import type { QMatrix } from "../quant/types.ts";
 import { Rng } from "../random.ts";
 import { ConfigError } from "../errors.ts";
 import { kvDim, type ModelConfig, validateConfig } from "./config.ts";
+import { prepareWeightsForWasm, wasmVariant } from "../quant/wasm/mod.ts";
 import type { Backend, LayerWeights, Linear, ModelWeights } from "./weights.ts";
 
 /**
@@ -48,10 +49,12 @@ export function fp32Matrix(
 
 /**
  * Chooses the kernels of every Linear layer for `backend`. `"js"` uses the
- * pure-TypeScript kernels; `"auto"` and `"wasm"` use a weight type's
- * WebAssembly kernels when its table row has them and the engine supports
- * them; `"auto"` falls back to TypeScript, `"wasm"` throws a ConfigError.
- * Weights are shared, not copied.
+ * pure-TypeScript kernels (weights shared, not copied); `"wasm"` copies the
+ * matrices once into a WebAssembly arena and uses the SIMD kernels (a
+ * ConfigError where the engine has no SIMD128); `"auto"` is `"wasm"` where
+ * available, else `"js"`. The arena also reserves room for a few decode run
+ * states, which {@linkcode createRunState} places there when given the
+ * weights.
  *
  * @example
  * ```ts
@@ -66,18 +69,20 @@ export function withBackend(
   weights: ModelWeights,
   backend: Backend,
 ): ModelWeights {
-  const pick = (l: Linear): Linear => {
-    const t = weightType(l.weight.type);
-    if (backend !== "js" && t.wasm && (t.wasmSupported?.() ?? true)) {
-      return { weight: l.weight, kernels: t.wasm };
-    }
-    if (backend === "wasm") {
-      throw new ConfigError(
-        `no WebAssembly kernels usable here for weight type "${l.weight.type}"`,
-      );
-    }
-    return { weight: l.weight, kernels: t.js };
-  };
+  if (backend !== "js" && backend !== "wasm" && backend !== "auto") {
+    throw new ConfigError(
+      `backend must be "auto", "wasm" or "js", got "${backend}"`,
+    );
+  }
+  if (backend === "wasm" || (backend === "auto" && wasmVariant() !== "none")) {
+    return prepareWeightsForWasm(weights, {
+      extraBytes: RUN_STATES_IN_ARENA * runStateMatvecBytes(weights.config),
+    });
+  }
+  const pick = (l: Linear): Linear => ({
+    weight: l.weight,
+    kernels: weightType(l.weight.type).js,
+  });
   return {
     ...weights,
     layers: weights.layers.map((l) => ({
@@ -92,6 +97,19 @@ export function withBackend(
     })),
     classifier: pick(weights.classifier),
   };
+}
+
+/** Decode run states whose matvec buffers fit in a wasm model's arena. */
+const RUN_STATES_IN_ARENA = 4;
+
+/**
+ * Bytes of the decode buffers that matrix products read or write (x, xb,
+ * xb2, hb, hb2, q, k, v, logits), with alignment slack.
+ */
+export function runStateMatvecBytes(config: ModelConfig): number {
+  const floats = 3 * config.dim + 2 * config.hiddenDim + config.dim +
+    2 * kvDim(config) + config.vocabSize;
+  return floats * 4 + 9 * 16;
 }
 
 /**

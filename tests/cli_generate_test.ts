@@ -168,3 +168,42 @@ Deno.test("cli random-checkpoint: writes a loadable checkpoint of the asked shap
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli generate: a tinyllm archive (converted from stories260K) prints the same text", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const archive = `${dir}/m.tar.gz`;
+    const c = await cli([
+      "convert",
+      "--model",
+      MODEL,
+      "--tokenizer",
+      TOK,
+      "--out",
+      archive,
+    ]);
+    assert.equal(c.code, 0, c.stderr);
+    const ref = JSON.parse(
+      await Deno.readTextFile(
+        new URL("stories260K/greedy_once_upon_a_time.json", REF),
+      ),
+    );
+    const r = await cli([
+      "generate",
+      "--model",
+      archive,
+      "--prompt",
+      ref.prompt,
+      "--temperature",
+      "0",
+      "--max-tokens",
+      "60",
+      "--backend",
+      "js",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, ref.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -9,49 +9,13 @@
  *
  * @module
  */
-import { numberFlag, parseFlags, readFileNamed, UsageError } from "./common.ts";
-import { parseLlama2cCheckpoint } from "../io/llama2c.ts";
-import { parseLlama2cTokenizer } from "../tokenizer/llama2c.ts";
-import { withBackend } from "../model/model.ts";
+import { numberFlag, parseFlags, UsageError } from "./common.ts";
+import { loadModelFile } from "../io/load_fs.ts";
 import { generate, type GenerateOptions } from "../generate/generate.ts";
-import type { Backend, ModelWeights } from "../model/weights.ts";
-import type { Tokenizer } from "../tokenizer/types.ts";
+import type { Backend } from "../model/weights.ts";
 
 const USAGE =
   "usage: generate --model M.bin|M.tar.gz [--tokenizer T.bin] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--no-cache | --cache fp32|int8|ring:N] [--backend auto|wasm|js]";
-
-/** Loads a llama2.c checkpoint + tokenizer, or a tinyllm archive. */
-async function loadModel(
-  modelPath: string,
-  tokenizerPath: string | undefined,
-): Promise<{ weights: ModelWeights; tokenizer: Tokenizer }> {
-  if (/\.tar\.gz$|\.tgz$/.test(modelPath)) {
-    // The archive loader is optional at build time of this command.
-    const mod = await import("../io/load_fs.ts").catch(() => null) as
-      | null
-      | {
-        loadModelFile(
-          path: string,
-          opts?: { tokenizer?: string },
-        ): Promise<{ weights: ModelWeights; tokenizer: Tokenizer }>;
-      };
-    if (!mod) throw new UsageError("tinyllm archives are not supported yet");
-    return await mod.loadModelFile(modelPath, { tokenizer: tokenizerPath });
-  }
-  if (tokenizerPath === undefined) {
-    throw new UsageError("--tokenizer is required with a llama2.c .bin model");
-  }
-  const name = (p: string) => p.slice(p.lastIndexOf("/") + 1);
-  const weights = parseLlama2cCheckpoint(
-    await readFileNamed(modelPath, "model"),
-    name(modelPath),
-  );
-  const tokenizer = parseLlama2cTokenizer(
-    await readFileNamed(tokenizerPath, "tokenizer"),
-    { vocabSize: weights.config.vocabSize, name: name(tokenizerPath) },
-  );
-  return { weights, tokenizer };
-}
 
 /**
  * Runs `generate` with command-line flags.
@@ -111,8 +75,11 @@ export async function main(args: string[]): Promise<void> {
     );
   }
 
-  const loaded = await loadModel(v.model, v.tokenizer as string | undefined);
-  const weights = withBackend(loaded.weights, backend as Backend);
+  const loaded = await loadModelFile(v.model, {
+    tokenizer: v.tokenizer as string | undefined,
+    backend: backend as Backend,
+  });
+  const weights = loaded.weights;
   const options: GenerateOptions = {
     maxTokens,
     temperature,

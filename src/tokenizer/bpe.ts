@@ -2,7 +2,9 @@
  * Byte-level BPE tokenizer: ids 0..255 are the bytes, 256 is `<bos>`, 257 is
  * `<eos>`, then one id per learned merge. Text is UTF-8 encoded and pre-split
  * at whitespace boundaries (a word keeps one leading space, as in GPT-2), so
- * every string — any Unicode — encodes, and `decode(encode(s)) === s`.
+ * every string — any Unicode — encodes, and `decode(encode(s)) === s`
+ * (for well-formed strings: a lone UTF-16 surrogate has no UTF-8 encoding and
+ * comes back as U+FFFD, as with `TextEncoder`).
  *
  * @module
  */

@@ -352,3 +352,31 @@ Deno.test("archive: damage is reported with the member (and tensor) named", asyn
     /optimizer\.safetensors: m has 3 and v 3 values, the model has \d+ parameters/,
   );
 });
+
+Deno.test("archive: a shared classifier is stored once; a distinct one is kept as output", async () => {
+  const w = randomModelWeights(base, 11);
+  const copy = {
+    ...w.tokenEmbedding,
+    data: (w.tokenEmbedding.data as Float32Array).slice(),
+  };
+  const sameBytes = await saveModelArchive({
+    weights: { ...w, classifier: linearOf(copy) },
+    tokenizer,
+  });
+  assert.deepEqual(
+    sameBytes,
+    await saveModelArchive({ weights: w, tokenizer }),
+  );
+  const q = weightType("int8").quantize(copy.data, copy.rows, copy.cols, "row");
+  const distinct = await saveModelArchive({
+    weights: { ...w, classifier: linearOf(q) },
+    tokenizer,
+  });
+  const st = (await readArchiveMembers(distinct)).get("model.safetensors")!;
+  assert.ok(
+    new TextDecoder().decode(st.subarray(0, 4000)).includes('"output"'),
+  );
+  const back = await loadModelArchive(distinct);
+  assert.equal(back.weights.classifier.weight.type, "int8");
+  assert.equal(back.weights.tokenEmbedding.type, "fp32");
+});

@@ -142,6 +142,22 @@ export async function gunzipBytes(
   }
 }
 
+function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function sameMatrix(a: QMatrix, b: QMatrix): boolean {
+  if (a === b) return true;
+  if (
+    a.type !== b.type || a.rows !== b.rows || a.cols !== b.cols ||
+    a.granularity !== b.granularity
+  ) return false;
+  const eq = (x: Uint8Array, y: Uint8Array) =>
+    x.length === y.length && x.every((v, i) => v === y[i]);
+  return eq(bytesOf(a.data), bytesOf(b.data)) &&
+    eq(bytesOf(a.scales), bytesOf(b.scales));
+}
+
 /** The safetensors tensors and metadata for `weights` (see the module doc for names). */
 export function weightsToTensors(
   weights: ModelWeights,
@@ -177,9 +193,13 @@ export function weightsToTensors(
     mat(p + "w3", l.w3.weight);
   });
   vec("norm", weights.rmsFinal, [c.dim]);
-  // A shared classifier is written only if it is not literally the embedding
-  // (e.g. quantized separately by a policy).
-  if (weights.classifier.weight !== weights.tokenEmbedding) {
+  // A shared classifier is written only if it differs from the embedding
+  // (e.g. quantized separately by a policy); a copy of it (say, in a wasm
+  // arena) is still the same matrix.
+  if (
+    !(c.sharedClassifier &&
+      sameMatrix(weights.classifier.weight, weights.tokenEmbedding))
+  ) {
     mat("output", weights.classifier.weight);
   }
   return { tensors, metadata };

@@ -252,6 +252,10 @@ Deno.test("int4: packed layout of a hand-computed 2x4 matrix (low nibble first, 
 
 Deno.test("quantize: bad shapes, granularities and weights are typed one-line errors", () => {
   const w = new Float32Array(8);
+  assert.throws(
+    () => WEIGHT_TYPES.fp32.quantize(w, 2, 3, "tensor"),
+    ShapeError,
+  );
   for (const t of [int8, int4]) {
     assert.throws(() => t.quantize(w, 2, 3, "row"), ShapeError);
     assert.throws(() => t.quantize(w, 2, 4, 6), ShapeError);

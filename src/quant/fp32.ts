@@ -137,6 +137,12 @@ export const fp32: WeightType = {
     cols: number,
     _granularity: Granularity,
   ): QMatrix {
+    fp32LayoutSizes(rows, cols, "tensor");
+    if (w.length !== rows * cols) {
+      throw new ShapeError(
+        `fp32.quantize: ${w.length} weights for shape [${rows}, ${cols}]`,
+      );
+    }
     return {
       type: "fp32",
       rows,

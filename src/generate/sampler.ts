@@ -19,7 +19,16 @@ export interface SamplerOptions {
   seed?: number;
 }
 
-/** Index of the largest value; the first one wins a tie. */
+/**
+ * Index of the largest of the first `n` values; the first one wins a tie
+ * (greedy decoding, as llama2.c).
+ *
+ * @example
+ * ```ts
+ * import { argmax } from "@proj/tinyllm";
+ * console.log(argmax(new Float32Array([1, 5, 5, 2]))); // 1
+ * ```
+ */
 export function argmax(x: Float32Array, n: number = x.length): number {
   let best = 0;
   for (let i = 1; i < n; i++) if (x[i] > x[best]) best = i;
@@ -55,6 +64,7 @@ export class Sampler {
   readonly #order: Uint32Array;
 
   /**
+   * Creates a sampler; invalid options are ConfigErrors.
    * @param vocabSize number of logits per step
    * @param options temperature, topK, topP, seed
    */

@@ -11,7 +11,8 @@ import type { KvCache } from "./types.ts";
 /** A cache kind accepted by {@linkcode createKvCache}: `"fp32"`, `"int8"` or `"ring:N"` (window N). */
 export type KvCacheSpec = "fp32" | "int8" | `ring:${number}`;
 
-type Shape = Pick<
+/** The parts of a {@linkcode ModelConfig} a KV cache needs. */
+export type KvCacheShape = Pick<
   ModelConfig,
   "dim" | "nHeads" | "nKvHeads" | "nLayers" | "seqLen"
 >;
@@ -37,7 +38,7 @@ function checkLength(length: number, what: string): void {
  */
 export function kvCacheBytes(
   kind: "fp32" | "int8" | "ring",
-  config: Shape,
+  config: KvCacheShape,
   length: number,
 ): number {
   const values = 2 * config.nLayers * length * kvDim(config);
@@ -75,10 +76,11 @@ export class KvCacheFp32 implements KvCache {
   readonly #layerStride: number;
 
   /**
+   * Allocates storage for `length` positions of every layer.
    * @param config model shape
    * @param length positions to hold (default `config.seqLen`)
    */
-  constructor(config: Shape, length: number = config.seqLen) {
+  constructor(config: KvCacheShape, length: number = config.seqLen) {
     checkLength(length, "KV cache length");
     this.capacity = length;
     this.#kvDim = kvDim(config);
@@ -181,10 +183,11 @@ export class KvCacheInt8 implements KvCache {
   readonly #layerStride: number;
 
   /**
+   * Allocates storage for `length` positions of every layer.
    * @param config model shape
    * @param length positions to hold (default `config.seqLen`)
    */
-  constructor(config: Shape, length: number = config.seqLen) {
+  constructor(config: KvCacheShape, length: number = config.seqLen) {
     checkLength(length, "KV cache length");
     this.capacity = length;
     this.#kvDim = kvDim(config);
@@ -314,10 +317,11 @@ export class KvCacheRing implements KvCache {
   readonly #layerStride: number;
 
   /**
+   * Allocates storage for a window of positions of every layer.
    * @param config model shape
    * @param window positions held at once
    */
-  constructor(config: Shape, window: number) {
+  constructor(config: KvCacheShape, window: number) {
     checkLength(window, "ring window");
     this.capacity = window;
     this.#kvDim = kvDim(config);
@@ -410,7 +414,7 @@ export class KvCacheRing implements KvCache {
  */
 export function createKvCache(
   spec: string,
-  config: Shape,
+  config: KvCacheShape,
   length: number = config.seqLen,
 ): KvCache {
   if (spec === "fp32") return new KvCacheFp32(config, length);

@@ -104,7 +104,16 @@ const RUN_STATES_IN_ARENA = 4;
 
 /**
  * Bytes of the decode buffers that matrix products read or write (x, xb,
- * xb2, hb, hb2, q, k, v, logits), with alignment slack.
+ * xb2, hb, hb2, q, k, v, logits), with alignment slack: what a WebAssembly
+ * arena reserves per run state.
+ *
+ * @example
+ * ```ts
+ * import { runStateMatvecBytes } from "@proj/tinyllm";
+ * console.log(runStateMatvecBytes({ dim: 64, hiddenDim: 172, nLayers: 5,
+ *   nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512, positional: "rope",
+ *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }) > 0); // true
+ * ```
  */
 export function runStateMatvecBytes(config: ModelConfig): number {
   const floats = 3 * config.dim + 2 * config.hiddenDim + config.dim +

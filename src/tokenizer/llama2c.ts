@@ -341,7 +341,7 @@ function fromBase64(s: string): Uint8Array {
  * ```ts
  * import { parseLlama2cTokenizer } from "@proj/tinyllm";
  * const enc = new TextEncoder();
- * const parts: number[] = [...new Uint8Array(new Int32Array([5]).buffer)];
+ * const parts: number[] = [...new Uint8Array(new Int32Array([6]).buffer)];
  * for (const p of ["<unk>", "\n<s>\n", "\n</s>\n"]) {
  *   parts.push(...new Uint8Array(new Float32Array([0]).buffer));
  *   parts.push(...new Uint8Array(new Int32Array([enc.encode(p).length]).buffer));

@@ -101,3 +101,27 @@ Deno.test("loadCorpus(file): UTF-8 text split 90/5/5 by characters; bad UTF-8 re
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("countWords equals the number of non-empty whitespace-split pieces (property)", async () => {
+  const fc = (await import("fast-check")).default;
+  const pieces = fc.constantFrom(
+    "a",
+    "bc",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    "\u00a0",
+    "\u2003",
+    "é",
+    "😀",
+    "\r\n",
+  );
+  fc.assert(
+    fc.property(fc.array(pieces, { maxLength: 40 }), (p) => {
+      const s = p.join("");
+      return countWords(s) === s.split(/\s+/).filter((w) => w !== "").length;
+    }),
+    { numRuns: 500, seed: 5 },
+  );
+});

@@ -285,3 +285,86 @@ Deno.test({
     }
   },
 });
+
+Deno.test("safetensors: random tensors round trip; random damage never escapes as a non-FormatError (property)", async () => {
+  const fc = (await import("fast-check")).default;
+  const tensorArb = fc.record({
+    kind: fc.constantFrom("F32", "I8", "U8", "I32", "F64"),
+    shape: fc.array(fc.integer({ min: 0, max: 4 }), {
+      minLength: 0,
+      maxLength: 3,
+    }),
+    seed: fc.integer(),
+  });
+  const make = (t: { kind: string; shape: number[]; seed: number }) => {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    const vals = Array.from(
+      { length: n },
+      (_, i) => ((t.seed + i * 7919) % 251) - 125,
+    );
+    const data = t.kind === "F32"
+      ? Float32Array.from(vals, (v) => v / 8)
+      : t.kind === "F64"
+      ? Float64Array.from(vals, (v) => v / 3)
+      : t.kind === "I8"
+      ? Int8Array.from(vals)
+      : t.kind === "I32"
+      ? Int32Array.from(vals, (v) => v * 100000)
+      : Uint8Array.from(vals, (v) => v + 125);
+    return { shape: t.shape, data };
+  };
+  fc.assert(
+    fc.property(
+      fc.dictionary(
+        fc.oneof(
+          fc.constantFrom("__proto__", "constructor", "layers.0.wq", "ü"),
+          fc.string({ minLength: 1, maxLength: 8 }),
+        ).filter((s) => s !== "__metadata__"),
+        tensorArb,
+        { maxKeys: 5 },
+      ),
+      fc.dictionary(
+        fc.oneof(
+          fc.constantFrom("__proto__", "toString"),
+          fc.string({ maxLength: 6 }),
+        ),
+        fc.string({ maxLength: 6 }),
+        { maxKeys: 3 },
+      ),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+        maxLength: 4,
+      }),
+      fc.nat(),
+      (spec, meta, flips, cut) => {
+        const inputs = Object.fromEntries(
+          Object.entries(spec).map(([k, t]) => [k, make(t)]),
+        );
+        const bytes = encodeSafetensors(inputs, meta);
+        const f = decodeSafetensors(bytes);
+        assert.deepEqual(
+          [...f.tensors.keys()].sort(),
+          Object.keys(inputs).sort(),
+        );
+        for (const [k, t] of Object.entries(inputs)) {
+          const got = f.tensors.get(k)!;
+          assert.deepEqual(got.shape, t.shape);
+          assert.deepEqual([...got.bytes], [...new Uint8Array(t.data.buffer)]);
+        }
+        assert.deepEqual(f.metadata, { ...meta });
+        const damaged = bytes.slice(
+          0,
+          bytes.length - (cut % (bytes.length + 1)),
+        );
+        for (const [at, v] of flips) {
+          if (damaged.length) damaged[at % damaged.length] = v;
+        }
+        try {
+          decodeSafetensors(damaged);
+        } catch (e) {
+          if (!(e instanceof FormatError)) throw e;
+        }
+      },
+    ),
+    { numRuns: 300, seed: 3 },
+  );
+});

@@ -63,6 +63,16 @@ export interface SafetensorsFile {
   readonly metadata: Record<string, string>;
 }
 
+/** Sets an own property, even one named `__proto__`. */
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, {
+    value: v,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
 function dtypeOf(data: TensorData): SafetensorsDtype {
   if (data instanceof Float64Array) return "F64";
   if (data instanceof Float32Array) return "F32";
@@ -113,8 +123,10 @@ export function encodeSafetensors(
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) {
     const meta: Record<string, string> = {};
-    for (const k of Object.keys(metadata).sort()) meta[k] = String(metadata[k]);
-    header.__metadata__ = meta;
+    for (const k of Object.keys(metadata).sort()) {
+      setOwn(meta, k, String(metadata[k]));
+    }
+    setOwn(header, "__metadata__", meta);
   }
   let offset = 0;
   const parts: Uint8Array[] = [];
@@ -133,11 +145,11 @@ export function encodeSafetensors(
       );
     }
     const bytes = leBytes(t.data);
-    header[name] = {
+    setOwn(header, name, {
       dtype: dtypeOf(t.data),
       shape: [...t.shape],
       data_offsets: [offset, offset + bytes.length],
-    };
+    });
     parts.push(bytes);
     offset += bytes.length;
   }
@@ -226,7 +238,7 @@ export function decodeSafetensors(
             `${name}: __metadata__.${k} is not a string`,
           );
         }
-        metadata[k] = v;
+        setOwn(metadata, k, v);
       }
       continue;
     }

@@ -380,3 +380,31 @@ Deno.test("archive: a shared classifier is stored once; a distinct one is kept a
   assert.equal(back.weights.classifier.weight.type, "int8");
   assert.equal(back.weights.tokenEmbedding.type, "fp32");
 });
+
+Deno.test("archive: any truncation or corrupted byte is a FormatError", async () => {
+  const good = await saveModelArchive({
+    weights: randomModelWeights(base, 2),
+    tokenizer,
+  });
+  const cuts = Array.from(
+    { length: 25 },
+    (_, i) => Math.floor((good.length * i) / 25),
+  );
+  for (const cut of cuts) {
+    await assert.rejects(
+      loadModelArchive(good.subarray(0, cut)),
+      FormatError,
+      `cut at ${cut}`,
+    );
+  }
+  for (let i = 0; i < 25; i++) {
+    const bad = good.slice();
+    const at = 10 + Math.floor(((good.length - 18) * i) / 25); // inside the deflate stream
+    bad[at] ^= 0x5a;
+    await assert.rejects(
+      loadModelArchive(bad),
+      FormatError,
+      `byte ${at} flipped`,
+    );
+  }
+});

@@ -1,0 +1,256 @@
+/**
+ * `deno task bench:vs-llama2c [--run PATH] [--model M.bin] [--steps 256]
+ * [--types fp32,int8,int4] [--backends wasm,js] [--out out/vs-llama2c.json]`
+ *
+ * Decode speed of tinyllm against llama2.c's `run.c` on the same
+ * stories15M-shaped checkpoint, in one run. Without `--model` a seeded random
+ * checkpoint of that shape is generated (speed depends only on shape). With
+ * `--run PATH` (a `run` binary the user built from llama2.c) it runs
+ * `PATH MODEL -z ../shared/reference/models/tokenizer.bin -t 0 -n STEPS`,
+ * parses its "achieved tok/s" and records tinyllm/run.c ratios; without it,
+ * tinyllm's figures alone (plus the reference timings quoted from
+ * ../shared/reference/README.md, marked as such).
+ *
+ * tinyllm is timed like run.c: greedy, no prompt, from BOS, `steps` forward
+ * passes, tok/s = (steps - 1) / time after the first token.
+ *
+ * @module
+ */
+import {
+  numberFlag,
+  parseFlags,
+  runCli,
+  UsageError,
+  writeFileAtomic,
+} from "../src/cli/common.ts";
+import {
+  encodeLlama2cCheckpoint,
+  parseLlama2cCheckpoint,
+} from "../src/io/llama2c.ts";
+import { KvCacheFp32 } from "../src/kv/caches.ts";
+import type { ModelConfig } from "../src/model/config.ts";
+import { createRunState, forwardToken } from "../src/model/decode.ts";
+import { randomModelWeights, withBackend } from "../src/model/model.ts";
+import type { Backend, ModelWeights } from "../src/model/weights.ts";
+import { quantizeModel } from "../src/quant/policy.ts";
+import { wasmVariant } from "../src/quant/wasm/mod.ts";
+
+/** stories15M's shape (llama2.c's random benchmark checkpoints use it). */
+export const STORIES15M: ModelConfig = {
+  dim: 288,
+  hiddenDim: 768,
+  nLayers: 6,
+  nHeads: 6,
+  nKvHeads: 6,
+  vocabSize: 32000,
+  seqLen: 256,
+  positional: "rope",
+  sharedClassifier: true,
+  normEps: 1e-5,
+  ropeTheta: 10000,
+};
+
+/** run.c figures for the 15M shape from ../shared/reference/README.md. */
+export const REFERENCE_RUNC = {
+  machine:
+    "KVM guest, 2 vCPUs AMD EPYC (Zen 3), gcc 12.2.0, single thread, 256 steps, median of 3",
+  runO3TokPerSec: 62.9,
+  runfastTokPerSec: 166.4,
+};
+
+/** One tinyllm decode measurement. */
+export interface DecodeResult {
+  type: string;
+  backend: string;
+  kernels: string;
+  steps: number;
+  tokPerSec: number;
+  msPerToken: number;
+}
+
+function argmax(a: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
+  return best;
+}
+
+/**
+ * Times `steps` greedy decode steps from BOS (token 1), as run.c does:
+ * tok/s over the steps after the first.
+ */
+export function timeDecode(weights: ModelWeights, steps: number): number {
+  const state = createRunState(weights.config, weights);
+  const cache = new KvCacheFp32(weights.config);
+  let token = 1;
+  let start = 0;
+  const n = Math.min(steps, weights.config.seqLen);
+  for (let pos = 0; pos < n; pos++) {
+    if (pos === 1) start = performance.now();
+    token = argmax(forwardToken(weights, state, cache, token, pos));
+  }
+  return (n - 1) / ((performance.now() - start) / 1000);
+}
+
+/** Runs a llama2.c `run` binary and returns its "achieved tok/s". */
+export async function runLlama2c(
+  binary: string,
+  model: string,
+  tokenizer: string,
+  steps: number,
+): Promise<{ tokPerSec: number; stderr: string }> {
+  const out = await new Deno.Command(binary, {
+    args: [model, "-z", tokenizer, "-t", "0", "-n", String(steps)],
+    env: { OMP_NUM_THREADS: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stderr) +
+    new TextDecoder().decode(out.stdout);
+  const m = /achieved tok\/s:\s*([0-9.]+)/.exec(text);
+  if (!out.success || !m) {
+    throw new UsageError(
+      `${binary} failed or printed no "achieved tok/s" (exit ${out.code})`,
+    );
+  }
+  return { tokPerSec: Number(m[1]), stderr: text.slice(-300) };
+}
+
+async function main(args: string[]): Promise<void> {
+  const v = parseFlags(args, {
+    run: { type: "string" },
+    model: { type: "string" },
+    tokenizer: {
+      type: "string",
+      default: "../shared/reference/models/tokenizer.bin",
+    },
+    steps: { type: "string" },
+    types: { type: "string", default: "fp32,int8,int4" },
+    backends: { type: "string", default: "wasm,js" },
+    out: { type: "string", default: "out/vs-llama2c.json" },
+    rounds: { type: "string" },
+  });
+  const steps = numberFlag(v, "steps", 256, { integer: true, min: 2 });
+  const rounds = numberFlag(v, "rounds", 1, { integer: true, min: 1 });
+  const types = String(v.types).split(",");
+  const backends = String(v.backends).split(",") as Backend[];
+  for (const b of backends) {
+    if (b !== "wasm" && b !== "js" && b !== "auto") {
+      throw new UsageError(`--backends: unknown backend "${b}"`);
+    }
+  }
+
+  let modelPath = v.model as string | undefined;
+  let base: ModelWeights;
+  let tmpDir: string | undefined;
+  if (modelPath) {
+    base = parseLlama2cCheckpoint(await Deno.readFile(modelPath), modelPath);
+  } else {
+    base = randomModelWeights(STORIES15M, 15);
+    if (v.run) {
+      tmpDir = await Deno.makeTempDir({ prefix: "tinyllm-vs-llama2c-" });
+      modelPath = `${tmpDir}/stories15M-random.bin`;
+      await Deno.writeFile(modelPath, encodeLlama2cCheckpoint(base));
+    }
+  }
+
+  try {
+    const results: DecodeResult[] = [];
+    const runc: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      if (v.run) {
+        const r = await runLlama2c(
+          v.run as string,
+          modelPath!,
+          v.tokenizer as string,
+          steps,
+        );
+        runc.push(r.tokPerSec);
+        console.error(`run.c: ${r.tokPerSec.toFixed(1)} tok/s`);
+      }
+      for (const type of types) {
+        const typed = type === "fp32" ? base : quantizeModel(base, type, 32);
+        for (const backend of backends) {
+          const w = withBackend(typed, backend);
+          const tokPerSec = timeDecode(w, steps);
+          const kernels = w.layers[0].wq.kernels.backend === "wasm"
+            ? `wasm-${wasmVariant()}`
+            : w.layers[0].wq.kernels.backend;
+          results.push({
+            type,
+            backend,
+            kernels,
+            steps,
+            tokPerSec,
+            msPerToken: 1000 / tokPerSec,
+          });
+          console.error(
+            `tinyllm ${type} ${backend} (${kernels}): ${
+              tokPerSec.toFixed(1)
+            } tok/s`,
+          );
+        }
+      }
+    }
+    const median = (a: number[]) =>
+      a.length === 0 ? null : [...a].sort((x, y) => x - y)[a.length >> 1];
+    const runcTokPerSec = median(runc);
+    const summary = types.flatMap((type) =>
+      backends.map((backend) => {
+        const rs = results.filter((r) =>
+          r.type === type && r.backend === backend
+        );
+        const tps = median(rs.map((r) => r.tokPerSec))!;
+        return {
+          type,
+          backend,
+          kernels: rs[0].kernels,
+          tokPerSec: tps,
+          msPerToken: 1000 / tps,
+          ratioVsRun: runcTokPerSec ? tps / runcTokPerSec : null,
+          ratioVsReferenceRunO3: tps / REFERENCE_RUNC.runO3TokPerSec,
+          ratioVsReferenceRunfast: tps / REFERENCE_RUNC.runfastTokPerSec,
+        };
+      })
+    );
+    const report = {
+      shape:
+        "stories15M (dim 288, hidden 768, 6 layers, 6/6 heads, vocab 32000, seq 256)",
+      model: v.model ? modelPath : "random (seed 15), generated",
+      steps,
+      rounds,
+      runtime: `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}`,
+      wasmVariant: wasmVariant(),
+      runc: v.run
+        ? { binary: v.run, tokPerSec: runcTokPerSec, readings: runc }
+        : null,
+      referenceRunc: {
+        ...REFERENCE_RUNC,
+        note:
+          "quoted from ../shared/reference/README.md (another run, same machine type); compare ratios measured in one run when --run is given",
+      },
+      tinyllm: summary,
+      readings: results,
+    };
+    await writeFileAtomic(
+      String(v.out),
+      JSON.stringify(report, null, 2) + "\n",
+    );
+    console.log(`wrote ${v.out}`);
+    for (const s of summary) {
+      console.log(
+        `${s.type.padEnd(5)} ${s.backend.padEnd(5)} ${
+          s.tokPerSec.toFixed(1).padStart(7)
+        } tok/s  ${s.msPerToken.toFixed(2).padStart(6)} ms/token` +
+          (s.ratioVsRun
+            ? `  ${s.ratioVsRun.toFixed(2)}x run.c`
+            : `  ${s.ratioVsReferenceRunO3.toFixed(2)}x ref -O3, ${
+              s.ratioVsReferenceRunfast.toFixed(2)
+            }x ref runfast`),
+      );
+    }
+  } finally {
+    if (tmpDir) await Deno.remove(tmpDir, { recursive: true });
+  }
+}
+
+if (import.meta.main) await runCli("bench:vs-llama2c", () => main(Deno.args));

@@ -289,8 +289,7 @@ const json = (v: unknown) =>
  *
  * @example Save, then load back
  * ```ts
- * import { loadModelArchive, saveModelArchive, WordTokenizer, type ModelConfig } from "@proj/tinyllm";
- * import { randomModelWeights } from "../model/model.ts";
+ * import { loadModelArchive, randomModelWeights, saveModelArchive, WordTokenizer, type ModelConfig } from "@proj/tinyllm";
  * const tokenizer = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
  * const config: ModelConfig = { dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, nKvHeads: 2,
  *   vocabSize: tokenizer.vocabSize, seqLen: 8, positional: "rope", sharedClassifier: true,

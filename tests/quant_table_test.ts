@@ -26,12 +26,22 @@ import type {
 
 const TYPES = Object.values(WEIGHT_TYPES);
 const GRANULARITIES: Granularity[] = ["tensor", "row", 32, 8, 2];
-// Shapes exercising the word-at-a-time paths (cols % 8 === 0) and the
+// Shapes exercising the word-at-a-time paths (cols % 8 === 0; 120 → groups
+// of 40) and the
 // byte-at-a-time fallbacks (cols 6, 10, 34).
-const SHAPES: [number, number][] = [[9, 64], [3, 96], [5, 6], [4, 10], [
-  2,
-  34,
-]];
+// byte-at-a-time fallbacks (cols 6, 10, 34, 86, 172: activation groups of 6,
+// 10, 34, 86 and 86 for row/tensor scales; 86 = 2 × 43 once gave an odd group
+// that split int4 byte pairs).
+const SHAPES: [number, number][] = [
+  [9, 64],
+  [3, 96],
+  [5, 6],
+  [4, 10],
+  [2, 34],
+  [3, 86],
+  [2, 172],
+  [2, 120],
+];
 
 function fits(t: WeightType, rows: number, cols: number, g: Granularity) {
   try {
@@ -184,6 +194,24 @@ Deno.test("table: every kernel equals an fp64 product of the dequantized weights
         }
       }
     }
+  }
+});
+
+Deno.test("activationGroupSize: G when grouped, else a divisor of cols that never splits a byte pair", () => {
+  const size = (cols: number, granularity: Granularity = "row") =>
+    activationGroupSize({ cols, granularity });
+  assert.equal(size(288), 32);
+  assert.equal(size(768, "tensor"), 32);
+  assert.equal(size(120), 40);
+  assert.equal(size(172), 86);
+  assert.equal(size(86), 86);
+  assert.equal(size(6), 6);
+  assert.equal(size(258), 86); // 2 × 3 × 43
+  assert.equal(size(129), 43); // odd cols (int8 only): any divisor
+  assert.equal(size(172, 4), 4);
+  for (let cols = 2; cols <= 600; cols += 2) {
+    const g = size(cols);
+    assert.ok(cols % g === 0 && g % 2 === 0, `cols ${cols}: group ${g}`);
   }
 });
 

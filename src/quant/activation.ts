@@ -13,8 +13,10 @@ import type { QMatrix } from "./types.ts";
 /**
  * Group size the activations of a product with `m` are quantized in: the
  * weight group size G when `m` is grouped (so one float multiply-add per group
- * combines both scales), else 32 when it divides `cols`, else the largest
- * divisor of `cols` up to 64.
+ * combines both scales). Otherwise 32 when it divides `cols`, else the largest
+ * divisor of `cols` up to 64 that is a multiple of 8 (the word-at-a-time
+ * kernels), else the largest even one up to 128 (int4 packs weight pairs, so
+ * a group must never split a byte), else the largest up to 64.
  *
  * @example
  * ```ts
@@ -27,9 +29,16 @@ export function activationGroupSize(
   m: Pick<QMatrix, "cols" | "granularity">,
 ): number {
   if (typeof m.granularity === "number") return m.granularity;
-  if (m.cols % 32 === 0) return 32;
-  for (let d = Math.min(64, m.cols); d > 1; d--) {
-    if (m.cols % d === 0) return d;
+  const cols = m.cols;
+  if (cols % 32 === 0) return 32;
+  for (let d = Math.min(64, cols); d >= 8; d--) {
+    if (cols % d === 0 && d % 8 === 0) return d;
+  }
+  for (let d = Math.min(128, cols); d >= 2; d--) {
+    if (cols % d === 0 && d % 2 === 0) return d;
+  }
+  for (let d = Math.min(64, cols); d > 1; d--) {
+    if (cols % d === 0) return d;
   }
   return 1;
 }

@@ -8,7 +8,7 @@ import { KvCacheFp32 } from "../src/kv/caches.ts";
 import type { ModelConfig } from "../src/model/config.ts";
 import { createRunState, forwardToken } from "../src/model/decode.ts";
 import { randomModelWeights } from "../src/model/model.ts";
-import type { ModelWeights } from "../src/model/weights.ts";
+import type { Linear, ModelWeights } from "../src/model/weights.ts";
 import { int4 } from "../src/quant/int4.ts";
 import { int8 } from "../src/quant/int8.ts";
 import {
@@ -18,7 +18,7 @@ import {
   quantizeModel,
   selectKernels,
 } from "../src/quant/policy.ts";
-import { WEIGHT_TYPES } from "../src/quant/table.ts";
+import { WEIGHT_TYPES, weightType } from "../src/quant/table.ts";
 import type { LinearKernels, WeightType } from "../src/quant/types.ts";
 
 const CFG: ModelConfig = {
@@ -212,4 +212,62 @@ Deno.test("stories260K: greedy tokens with int8 / int4 weights vs run.c's fp32 t
   assert.equal(matches["fp32"], expected.length);
   assert.ok(matches["int8 row"] >= 16, `int8 row: ${matches["int8 row"]}`);
   assert.ok(matches["int8 g32"] >= 16, `int8 g32: ${matches["int8 g32"]}`);
+});
+
+function withReferenceKernels(q: ModelWeights): ModelWeights {
+  const r = (l: Linear): Linear => ({
+    weight: l.weight,
+    kernels: weightType(l.weight.type).reference,
+  });
+  return {
+    ...q,
+    layers: q.layers.map((l) => ({
+      ...l,
+      wq: r(l.wq),
+      wk: r(l.wk),
+      wv: r(l.wv),
+      wo: r(l.wo),
+      w1: r(l.w1),
+      w2: r(l.w2),
+      w3: r(l.w3),
+    })),
+    classifier: r(q.classifier),
+  };
+}
+
+function softmax(x: Float32Array): Float64Array {
+  let m = -Infinity;
+  for (const v of x) m = Math.max(m, v);
+  const p = new Float64Array(x.length);
+  let z = 0;
+  for (let i = 0; i < x.length; i++) z += p[i] = Math.exp(x[i] - m);
+  for (let i = 0; i < x.length; i++) p[i] /= z;
+  return p;
+}
+
+Deno.test("stories260K: fast kernels (activations rounded to int8) stay within KL 0.05 of the exact product (worst position)", async () => {
+  const bytes = await Deno.readFile(new URL("models/stories260K.bin", REF));
+  const fp32 = parseLlama2cCheckpoint(bytes, "stories260K.bin");
+  const tokens = [1, 403, 407, 261, 378, 432, 267, 334, 282, 438, 365, 260];
+  for (const t of ["int8", "int4"]) {
+    for (const g of ["row", "tensor", 32] as const) {
+      const fast = quantizeModel(fp32, t, g, { backend: "auto" });
+      const exact = withReferenceKernels(fast);
+      const sf = createRunState(fp32.config), cf = new KvCacheFp32(fp32.config);
+      const se = createRunState(fp32.config), ce = new KvCacheFp32(fp32.config);
+      let worst = 0;
+      for (let pos = 0; pos < tokens.length; pos++) {
+        const pf = softmax(forwardToken(fast, sf, cf, tokens[pos], pos));
+        const pe = softmax(forwardToken(exact, se, ce, tokens[pos], pos));
+        let kl = 0;
+        for (let i = 0; i < pe.length; i++) {
+          if (pe[i] > 0) {
+            kl += pe[i] * Math.log(pe[i] / Math.max(pf[i], 1e-300));
+          }
+        }
+        worst = Math.max(worst, kl);
+      }
+      assert.ok(worst < 0.05, `${t} ${g}: KL(exact || fast) = ${worst}`);
+    }
+  }
 });

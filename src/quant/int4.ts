@@ -95,7 +95,11 @@ export function matmulInt4(
   for (let i = 0; i < n; i++) {
     quantizeActivations(x, i * cols, cols, gs, xq, i * cols, xs, bias, i * ng);
   }
-  const { rowStride, groupStride } = scaleStrides(cols, m.granularity);
+  // Weight scale of (r, group g) is sc[r * rowStride + g * groupStride]
+  // (computed inline: no per-call objects).
+  const gran = m.granularity;
+  const rowStride = gran === "tensor" ? 0 : gran === "row" ? 1 : cols / gran;
+  const groupStride = typeof gran === "number" ? 1 : 0;
   const data = packedOf(m);
   if (
     LITTLE_ENDIAN && data.byteOffset % 4 === 0 && cols % 8 === 0 &&

@@ -87,7 +87,11 @@ export function matmulInt8(
   }
   // Activation groups coincide with weight groups when grouped; otherwise
   // the weight scale is constant along the row (groupStride 0).
-  const { rowStride, groupStride } = scaleStrides(cols, m.granularity);
+  // Weight scale of (r, group g) is sc[r * rowStride + g * groupStride]
+  // (computed inline: no per-call objects).
+  const gran = m.granularity;
+  const rowStride = gran === "tensor" ? 0 : gran === "row" ? 1 : cols / gran;
+  const groupStride = typeof gran === "number" ? 1 : 0;
   const data = codesOf(m);
   if (
     LITTLE_ENDIAN && data.byteOffset % 4 === 0 && cols % 4 === 0 &&

@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   quantize: async () => (await import("./quantize.ts")).main,
   "random-checkpoint": async () =>
     (await import("./random_checkpoint.ts")).main,
+  train: async () => (await import("./train.ts")).main,
 };
 
 /**

@@ -232,6 +232,48 @@ Deno.test("table: activation rounding error is bounded by half a step per elemen
   }
 });
 
+Deno.test("kernels: extreme codes in every row of a matmul (pair packing at its limits) are exact", () => {
+  for (const t of TYPES) {
+    for (const g of ["row", 32, 64] as Granularity[]) {
+      const rows = 3, cols = 128, n = 5;
+      const w = new Float32Array(rows * cols);
+      for (let c = 0; c < cols; c++) {
+        w[c] = 1; // all max codes
+        w[cols + c] = c % 2 ? 1 : -1; // alternating signs
+        w[2 * cols + c] = -1; // all min codes (int4: -7, stored 1)
+      }
+      const x = new Float32Array(n * cols);
+      for (let c = 0; c < cols; c++) {
+        x[c] = 1;
+        x[cols + c] = -1;
+        x[2 * cols + c] = c % 2 ? -1 : 1;
+        x[3 * cols + c] = 1;
+        x[4 * cols + c] = -1;
+      }
+      const m = t.quantize(w, rows, cols, g);
+      for (const k of kernelSets(t)) {
+        const out = new Float32Array(n * rows);
+        k.matmul(m, x, n, out);
+        for (let i = 0; i < n; i++) {
+          for (let r = 0; r < rows; r++) {
+            let e = 0;
+            for (let c = 0; c < cols; c++) {
+              e += w[r * cols + c] * x[i * cols + c];
+            }
+            const got = out[i * rows + r];
+            assert.ok(
+              Math.abs(got - e) <= 1e-5 * cols,
+              `${t.name} ${
+                String(g)
+              } ${k.backend} out[${i},${r}] = ${got}, expected ${e}`,
+            );
+          }
+        }
+      }
+    }
+  }
+});
+
 Deno.test("int8: packed layout of a hand-computed 2x4 matrix (per row, half away from zero)", () => {
   // row 0: absmax 127 → scale 1; row 1: absmax 254 → scale 2, 1/2 = 0.5 → 1
   const w = new Float32Array([127, -127, 3, 0, 254, 1, -1, 100]);

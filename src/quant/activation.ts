@@ -128,6 +128,45 @@ export function scratchBiases(): Int32Array {
   return scratchBias;
 }
 
+/**
+ * Multiplier packing two activation rows into one float64 (see
+ * {@linkcode packActivationPairs}): a per-group dot product with it holds
+ * `lo + hi·2^21` exactly while `|lo|, |hi| < 2^20`.
+ */
+export const PAIR_SHIFT = 2 ** 21;
+
+let scratchPairs = new Float64Array(0);
+
+/**
+ * Packs the scratch codes of input rows 2j and 2j+1 (from
+ * {@linkcode quantizeActivations}) as `P[j·cols + c] = q[2j][c] +
+ * q[2j+1][c]·2^21` (the high half is 0 for the last row of an odd `n`), so
+ * one multiply by an integer weight yields both rows' products and a
+ * group's sum splits back exactly into two integer dot products:
+ * `hi = round(S / 2^21)`, `lo = S − hi·2^21`. Only valid while every group's
+ * |dot product| stays below 2^20. Returns the (reused) buffer.
+ */
+export function packActivationPairs(n: number, cols: number): Float64Array {
+  const pairs = (n + 1) >> 1;
+  if (scratchPairs.length < pairs * cols) {
+    scratchPairs = new Float64Array(
+      Math.max(pairs * cols, scratchPairs.length * 2),
+    );
+  }
+  const p = scratchPairs, q = scratchQ;
+  for (let j = 0; j < pairs; j++) {
+    const lo = 2 * j * cols, hi = lo + cols, o = j * cols;
+    if (2 * j + 1 < n) {
+      for (let c = 0; c < cols; c++) {
+        p[o + c] = q[lo + c] + q[hi + c] * PAIR_SHIFT;
+      }
+    } else {
+      for (let c = 0; c < cols; c++) p[o + c] = q[lo + c];
+    }
+  }
+  return p;
+}
+
 /** Makes sure the scratch buffers hold `nq` codes and `ns` groups. */
 export function activationScratch(nq: number, ns: number): void {
   if (scratchQ.length < nq) {

@@ -12,6 +12,8 @@
 import {
   activationGroupSize,
   activationScratch,
+  packActivationPairs,
+  PAIR_SHIFT,
   quantizeActivations,
   scratchBiases,
   scratchCodes,
@@ -107,6 +109,39 @@ export function matmulInt4(
   ) {
     const w32 = wordView(data);
     const rowWords = cols >> 3;
+    if (n >= 2 && gs * 15 * 127 < PAIR_SHIFT / 2) {
+      // Two input rows per multiply (see packActivationPairs): each weight
+      // word is decoded once for both rows.
+      const p = packActivationPairs(n, cols);
+      const pairs = (n + 1) >> 1;
+      for (let r = 0; r < rows; r++) {
+        const sBase = r * rowStride;
+        for (let j = 0; j < pairs; j++) {
+          const i0 = 2 * j, i1 = i0 + 1;
+          let acc0 = 0, acc1 = 0;
+          let o = r * rowWords;
+          for (let g = 0; g < ng; g++) {
+            let sum = 0;
+            const c0 = j * cols + g * gs, cEnd = c0 + gs;
+            for (let c = c0; c < cEnd; c += 8, o++) {
+              const v = w32[o];
+              sum += (v & 15) * p[c] + ((v >> 4) & 15) * p[c + 1] +
+                ((v >> 8) & 15) * p[c + 2] + ((v >> 12) & 15) * p[c + 3] +
+                ((v >> 16) & 15) * p[c + 4] + ((v >> 20) & 15) * p[c + 5] +
+                ((v >> 24) & 15) * p[c + 6] + (v >>> 28) * p[c + 7];
+            }
+            const hi = Math.round(sum / PAIR_SHIFT);
+            const lo = sum - hi * PAIR_SHIFT;
+            const ws = sc[sBase + g * groupStride];
+            acc0 += (lo - bias[i0 * ng + g]) * (xs[i0 * ng + g] * ws);
+            acc1 += (hi - bias[i1 * ng + g]) * (xs[i1 * ng + g] * ws);
+          }
+          out[i0 * rows + r] = acc0;
+          if (i1 < n) out[i1 * rows + r] = acc1;
+        }
+      }
+      return;
+    }
     for (let r = 0; r < rows; r++) {
       const sBase = r * rowStride;
       for (let i = 0; i < n; i++) {

@@ -10,6 +10,8 @@
 import {
   activationGroupSize,
   activationScratch,
+  packActivationPairs,
+  PAIR_SHIFT,
   quantizeActivations,
   scratchBiases,
   scratchCodes,
@@ -99,6 +101,37 @@ export function matmulInt8(
   ) {
     const w32 = wordView(data);
     const rowWords = cols >> 2;
+    if (n >= 2 && gs * 127 * 127 < PAIR_SHIFT / 2) {
+      // Two input rows per multiply (see packActivationPairs): each weight
+      // word is decoded once for both rows.
+      const p = packActivationPairs(n, cols);
+      const pairs = (n + 1) >> 1;
+      for (let r = 0; r < rows; r++) {
+        const sBase = r * rowStride;
+        for (let j = 0; j < pairs; j++) {
+          const i0 = 2 * j, i1 = i0 + 1;
+          let acc0 = 0, acc1 = 0;
+          let o = r * rowWords;
+          for (let g = 0; g < ng; g++) {
+            let sum = 0;
+            const c0 = j * cols + g * gs, cEnd = c0 + gs;
+            for (let c = c0; c < cEnd; c += 4, o++) {
+              const v = w32[o];
+              sum += ((v << 24) >> 24) * p[c] + ((v << 16) >> 24) * p[c + 1] +
+                ((v << 8) >> 24) * p[c + 2] + (v >> 24) * p[c + 3];
+            }
+            const hi = Math.round(sum / PAIR_SHIFT);
+            const lo = sum - hi * PAIR_SHIFT;
+            const ws = sc[sBase + g * groupStride];
+            acc0 += lo * (xs[i0 * ng + g] * ws);
+            acc1 += hi * (xs[i1 * ng + g] * ws);
+          }
+          out[i0 * rows + r] = acc0;
+          if (i1 < n) out[i1 * rows + r] = acc1;
+        }
+      }
+      return;
+    }
     for (let r = 0; r < rows; r++) {
       const sBase = r * rowStride;
       for (let i = 0; i < n; i++) {

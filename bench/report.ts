@@ -152,7 +152,7 @@ export async function measureQuant(
   const n = Math.min(s.latencyTokens, m.weights.config.seqLen - 1);
   for (const q of QUANT_CONFIGS) {
     const w = withBackend(
-      quantizeWeights(m.weights, q.type, q.granularity),
+      quantizeWeights(m.weights, q.type, q.granularity, backend),
       backend,
     );
     const size = modelBytes(w);

@@ -6,19 +6,17 @@
  * @module
  */
 import type { ModelConfig } from "../../src/model/config.ts";
-import type {
-  LayerWeights,
-  Linear,
-  ModelWeights,
-} from "../../src/model/weights.ts";
+import type { Backend, ModelWeights } from "../../src/model/weights.ts";
 import type { Granularity } from "../../src/quant/types.ts";
 import type { Tokenizer, TokenizerJson } from "../../src/tokenizer/types.ts";
-import { weightType } from "../../src/quant/table.ts";
-import { linearOf, randomModelWeights } from "../../src/model/model.ts";
+import { randomModelWeights } from "../../src/model/model.ts";
 import { parseLlama2cCheckpoint } from "../../src/io/llama2c.ts";
 import { parseLlama2cTokenizer } from "../../src/tokenizer/llama2c.ts";
-import { createRunState, forwardToken } from "../../src/model/decode.ts";
-import { KvCacheFp32 } from "../../src/kv/caches.ts";
+import { modelByteSize, quantizeModel } from "../../src/quant/policy.ts";
+import { perplexity as libraryPerplexity } from "../../src/eval/perplexity.ts";
+import { loadModelArchive, saveModelArchive } from "../../src/io/archive.ts";
+import { loadCorpus } from "../../src/data/brown_fs.ts";
+import { writeFileAtomic } from "../../src/cli/common.ts";
 
 /** A model under benchmark. */
 export interface BenchModel {
@@ -132,87 +130,25 @@ export const QUANT_CONFIGS: {
   { config: "int4 tensor", type: "int4", granularity: "tensor" },
 ];
 
-/**
- * Quantizes every Linear of the blocks and the classifier (the default
- * policy); embeddings and norms stay fp32. A shared classifier gets its own
- * quantized copy while the embedding table stays fp32.
- */
+/** Quantizes with the library's policy (see src/quant/policy.ts). */
 export function quantizeWeights(
   w: ModelWeights,
   type: string,
   granularity: Granularity,
+  backend: Backend = "auto",
 ): ModelWeights {
   if (type === "fp32") return w;
-  const t = weightType(type);
-  const q = (l: Linear): Linear => {
-    const src = weightType(l.weight.type).dequantize(l.weight);
-    // A group size that does not divide the input width (stories260K's
-    // hidden 172) falls back to one scale per row for that matrix.
-    const g = typeof granularity === "number" && l.weight.cols % granularity
-      ? "row"
-      : granularity;
-    return linearOf(t.quantize(src, l.weight.rows, l.weight.cols, g));
-  };
-  const layers: LayerWeights[] = w.layers.map((l) => ({
-    ...l,
-    wq: q(l.wq),
-    wk: q(l.wk),
-    wv: q(l.wv),
-    wo: q(l.wo),
-    w1: q(l.w1),
-    w2: q(l.w2),
-    w3: q(l.w3),
-  }));
-  return { ...w, layers, classifier: q(w.classifier) };
+  return quantizeModel(w, type, granularity, { backend });
 }
 
 /** Real bytes of all weights: packed payloads, scales, fp32 tables and norms. */
 export function modelBytes(w: ModelWeights): number {
-  const seen = new Set<unknown>();
-  let bytes = 0;
-  const add = (m: Linear["weight"]) => {
-    if (seen.has(m)) return;
-    seen.add(m);
-    bytes += weightType(m.type).byteSize(m);
-  };
-  add(w.tokenEmbedding);
-  add(w.classifier.weight);
-  if (w.positionEmbedding) bytes += w.positionEmbedding.byteLength;
-  bytes += w.rmsFinal.byteLength;
-  for (const l of w.layers) {
-    bytes += l.rmsAtt.byteLength + l.rmsFfn.byteLength;
-    for (const m of [l.wq, l.wk, l.wv, l.wo, l.w1, l.w2, l.w3]) add(m.weight);
-  }
-  return bytes;
+  return modelByteSize(w);
 }
 
-/**
- * Per-token perplexity of `tokens` (starting with BOS): windows of seqLen
- * tokens, each scored from a fresh cache, exp of the mean NLL of every token
- * after the first of its window.
- */
+/** Per-token perplexity of `tokens` (starting with BOS), windows of seqLen. */
 export function perplexity(w: ModelWeights, tokens: number[]): number {
-  const c = w.config;
-  const state = createRunState(c);
-  const cache = new KvCacheFp32(c);
-  let nll = 0;
-  let n = 0;
-  for (let start = 0; start + 1 < tokens.length; start += c.seqLen) {
-    const end = Math.min(tokens.length, start + c.seqLen);
-    cache.reset();
-    for (let i = start; i < end - 1; i++) {
-      const logits = forwardToken(w, state, cache, tokens[i], i - start);
-      let max = -Infinity;
-      for (let j = 0; j < logits.length; j++) {
-        if (logits[j] > max) max = logits[j];
-      }
-      let sum = 0;
-      for (let j = 0; j < logits.length; j++) sum += Math.exp(logits[j] - max);
-      nll += Math.log(sum) + max - logits[tokens[i + 1]];
-      n++;
-    }
-  }
-  return Math.exp(nll / n);
+  return libraryPerplexity(w, tokens).perToken;
 }
 
 /** The trained model's archive contents the report needs. */
@@ -222,27 +158,80 @@ export interface TrainedArchive {
   training: Record<string, unknown> | null;
 }
 
+/** Finds the training data name ("brown" or a file) in a training record. */
+function dataOf(training: Record<string, unknown>): string {
+  const direct = training["data"];
+  if (typeof direct === "string") return direct;
+  for (const v of Object.values(training)) {
+    if (
+      v && typeof v === "object" &&
+      typeof (v as { data?: unknown }).data === "string"
+    ) {
+      return (v as { data: string }).data;
+    }
+  }
+  return "brown";
+}
+
 /**
- * Loads the trained model archive and its evaluation tokens (the first
- * `evalTokens` tokens of the validation split).
+ * Loads the trained model archive and its evaluation tokens: the first
+ * `evalTokens` tokens of the validation split of the data it was trained on
+ * (0 = none).
  */
-export function loadTrained(
-  _path: string,
-  _evalTokens: number,
+export async function loadTrained(
+  path: string,
+  evalTokens: number,
+  name = "seed (trained)",
 ): Promise<TrainedArchive> {
-  return Promise.reject(
-    new Error("the model archive loader (src/io/load_fs.ts) has not landed"),
-  );
+  const a = await loadModelArchive(await Deno.readFile(path), { name: path });
+  let tokens: number[] | null = null;
+  let evalText = "not measured";
+  if (evalTokens > 0) {
+    const data = dataOf(a.training);
+    const corpus = await loadCorpus(data);
+    // Encode a prefix of the split generous enough for evalTokens tokens.
+    const words = corpus.val.text.split(" ");
+    const approx = corpus.val.text.length *
+      Math.min(1, (evalTokens * 2) / words.length);
+    const all = a.tokenizer.encode(
+      corpus.val.text.slice(0, Math.max(approx, 1000)),
+      { bos: true },
+    );
+    tokens = all.slice(0, evalTokens + 1);
+    evalText = `the first ${tokens.length - 1} tokens of the ${
+      data === "brown" ? "Brown" : data
+    } validation split`;
+  }
+  return {
+    model: {
+      name,
+      weights: a.weights,
+      tokenizer: a.tokenizer,
+      evalTokens: tokens,
+      evalText,
+    },
+    training: a.training,
+  };
 }
 
 /** Saves a quantized copy of the trained archive (for the demo page). */
-export function saveQuantizedArchive(
-  _src: string,
-  _dst: string,
-  _type: string,
-  _granularity: Granularity,
+export async function saveQuantizedArchive(
+  src: string,
+  dst: string,
+  type: string,
+  granularity: Granularity,
 ): Promise<void> {
-  return Promise.reject(
-    new Error("the model archive writer (src/io/archive.ts) has not landed"),
+  const a = await loadModelArchive(await Deno.readFile(src), { name: src });
+  const weights = quantizeModel(a.weights, type, granularity);
+  await writeFileAtomic(
+    dst,
+    await saveModelArchive({
+      weights,
+      tokenizer: a.tokenizer,
+      training: {
+        ...a.training,
+        quantized: { type, granularity: String(granularity), from: src },
+      },
+    }),
   );
 }

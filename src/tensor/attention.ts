@@ -24,6 +24,30 @@ export interface AttentionShape {
   headSize: number;
 }
 
+function dot(
+  a: Float32Array,
+  ao: number,
+  b: Float32Array,
+  bo: number,
+  n: number,
+): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+  return s;
+}
+
+/** `y[yo..] += alpha · x[xo..]` over n elements. */
+function axpy(
+  y: Float32Array,
+  yo: number,
+  alpha: number,
+  x: Float32Array,
+  xo: number,
+  n: number,
+): void {
+  for (let i = 0; i < n; i++) y[yo + i] += alpha * x[xo + i];
+}
+
 /** Forward: `out = softmax(q·kᵀ/√hs, causal) · v` per head; saves `att`. */
 export function attentionForward(
   out: Float32Array,
@@ -38,20 +62,17 @@ export function attentionForward(
   const sqrtHs = Math.sqrt(hs);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < nHeads; h++) {
-      const kvOff = ((h / group) | 0) * hs;
+      const kvBase = b * T * kvDim + ((h / group) | 0) * hs;
       for (let t = 0; t < T; t++) {
         const qo = (b * T + t) * dim + h * hs;
         const ao = ((b * nHeads + h) * T + t) * T;
         let max = -Infinity;
         for (let t2 = 0; t2 <= t; t2++) {
-          const ko = (b * T + t2) * kvDim + kvOff;
-          let s = 0;
-          for (let i = 0; i < hs; i++) s += q[qo + i] * k[ko + i];
-          s /= sqrtHs; // divide (not multiply) as llama2.c does
-          att[ao + t2] = s;
+          // divide (not multiply) as llama2.c does, so both paths agree
+          att[ao + t2] = dot(q, qo, k, kvBase + t2 * kvDim, hs) / sqrtHs;
           if (att[ao + t2] > max) max = att[ao + t2];
         }
-        // softmax as ops.ts does it (float32 stores), so both paths agree
+        // softmax as ops.ts does it (float32 stores)
         let sum = 0;
         for (let t2 = 0; t2 <= t; t2++) {
           const e = Math.exp(att[ao + t2] - max);
@@ -59,13 +80,10 @@ export function attentionForward(
           sum += e;
         }
         const inv = 1 / sum;
-        for (let t2 = 0; t2 <= t; t2++) att[ao + t2] *= inv;
-        const oo = qo;
-        for (let i = 0; i < hs; i++) out[oo + i] = 0;
+        out.fill(0, qo, qo + hs);
         for (let t2 = 0; t2 <= t; t2++) {
-          const p = att[ao + t2];
-          const vo = (b * T + t2) * kvDim + kvOff;
-          for (let i = 0; i < hs; i++) out[oo + i] += p * v[vo + i];
+          att[ao + t2] *= inv;
+          axpy(out, qo, att[ao + t2], v, kvBase + t2 * kvDim, hs);
         }
       }
     }
@@ -94,32 +112,26 @@ export function attentionBackward(
   const datt = scratch;
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < nHeads; h++) {
-      const kvOff = ((h / group) | 0) * hs;
+      const kvBase = b * T * kvDim + ((h / group) | 0) * hs;
       for (let t = 0; t < T; t++) {
         const qo = (b * T + t) * dim + h * hs;
         const ao = ((b * nHeads + h) * T + t) * T;
         // d(probabilities) and dv
         let dotPd = 0;
         for (let t2 = 0; t2 <= t; t2++) {
-          const vo = (b * T + t2) * kvDim + kvOff;
+          const vo = kvBase + t2 * kvDim;
           const p = att[ao + t2];
-          let s = 0;
-          for (let i = 0; i < hs; i++) {
-            s += dout[qo + i] * v[vo + i];
-            dv[vo + i] += p * dout[qo + i];
-          }
+          const s = dot(dout, qo, v, vo, hs);
+          axpy(dv, vo, p, dout, qo, hs);
           datt[t2] = s;
           dotPd += p * s;
         }
         // through the softmax, then the scaled dot products
         for (let t2 = 0; t2 <= t; t2++) {
           const ds = att[ao + t2] * (datt[t2] - dotPd) * scale;
-          if (ds === 0) continue;
-          const ko = (b * T + t2) * kvDim + kvOff;
-          for (let i = 0; i < hs; i++) {
-            dq[qo + i] += ds * k[ko + i];
-            dk[ko + i] += ds * q[qo + i];
-          }
+          const ko = kvBase + t2 * kvDim;
+          axpy(dq, qo, ds, k, ko, hs);
+          axpy(dk, ko, ds, q, qo, hs);
         }
       }
     }

@@ -1,15 +1,17 @@
 /**
  * Chooses the training matmul kernels for a backend: the WebAssembly SIMD
- * ones when available (and asked for), else pure TypeScript.
+ * ones (`src/tensor/kernels.ts`) when available and asked for, else pure
+ * TypeScript.
  *
  * @module
  */
 import type { Backend } from "../model/weights.ts";
-import { jsTrainKernels, type TrainKernels } from "../tensor/matmul.ts";
+import type { TrainKernels } from "../tensor/matmul.ts";
+import { trainKernels } from "../tensor/kernels.ts";
 
 /**
- * Training kernels for `backend` ("js" → TypeScript; "wasm" → WebAssembly,
- * an error if unavailable; "auto" → WebAssembly when available).
+ * Training kernels for `backend` ("js" → TypeScript; "wasm" → WebAssembly
+ * SIMD, a ConfigError if unavailable; "auto" → WebAssembly when available).
  *
  * @example
  * ```ts
@@ -19,5 +21,5 @@ import { jsTrainKernels, type TrainKernels } from "../tensor/matmul.ts";
  * ```
  */
 export function selectTrainKernels(backend: Backend): Promise<TrainKernels> {
-  return Promise.resolve(backend === "wasm" ? jsTrainKernels : jsTrainKernels);
+  return Promise.resolve(trainKernels(backend));
 }

@@ -61,6 +61,7 @@ export function Layout(
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <link rel="icon" href="data:," />
         <title>{`${props.title} · tinyllm`}</title>
         <style dangerouslySetInnerHTML={{ __html: CSS }} />
       </head>

@@ -1,11 +1,12 @@
 /// <reference lib="dom" />
 /**
  * Browser entry of the site (bundled to `demo.js` by `deno task site:build`):
- * hydrates the demo island and hands it the library-backed engine.
+ * renders the demo island over its server-rendered markup, now with the
+ * library-backed engine (hydrate would keep the server's disabled button).
  *
  * @module
  */
-import { hydrate } from "preact";
+import { render } from "preact";
 import { DemoIsland } from "./Demo.tsx";
 import { libraryEngine } from "./engine_lib.ts";
 
@@ -14,7 +15,8 @@ if (root) {
   const model =
     root.querySelector("[data-model]")?.getAttribute("data-model") ??
       "models/model-int4.tar.gz";
-  hydrate(
+  root.textContent = "";
+  render(
     <DemoIsland model={model} engine={() => Promise.resolve(libraryEngine)} />,
     root,
   );

@@ -1,16 +1,40 @@
 /**
  * The demo engine backed by tinyllm itself: fetch the archive, load it from
- * bytes, and stream generated text.
+ * bytes (the same loader the CLI uses), and stream generated text.
  *
  * @module
  */
-import type { DemoEngine } from "./engine.ts";
+import { loadModelArchive } from "../../src/io/archive.ts";
+import { generate } from "../../src/generate/generate.ts";
+import type { DemoEngine, LoadedDemoModel } from "./engine.ts";
 
 /** Engine that runs the library in the page. */
 export const libraryEngine: DemoEngine = {
-  load(_url: string) {
-    return Promise.reject(
-      new Error("model loading is not wired in yet (library pending)"),
-    );
+  async load(url: string): Promise<LoadedDemoModel> {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const { weights, tokenizer } = await loadModelArchive(bytes, {
+      name: url,
+      backend: "auto",
+    });
+    const c = weights.config;
+    const kind = weights.layers[0]?.wq.weight.type ?? "fp32";
+    const kernels = weights.layers[0]?.wq.kernels.backend ?? "js";
+    return {
+      describe:
+        `${kind} model: dim ${c.dim}, ${c.nLayers} layers, ${c.nHeads} heads, vocab ${c.vocabSize}, ${
+          (bytes.length / 1024).toFixed(0)
+        } KiB download, ${kernels} kernels`,
+      async *generate(prompt, opts) {
+        for await (
+          const t of generate(weights, tokenizer, prompt, {
+            maxTokens: opts.maxTokens,
+            temperature: opts.temperature,
+            seed: opts.seed,
+          })
+        ) yield t.text;
+      },
+    };
   },
 };

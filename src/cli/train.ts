@@ -19,7 +19,6 @@ import { WordTokenizer } from "../tokenizer/word.ts";
 import { BpeTokenizer } from "../tokenizer/bpe.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 import {
-  type CurvePoint,
   DEFAULT_HYPER,
   type StepInfo,
   Trainer,
@@ -28,7 +27,8 @@ import {
 } from "../train/trainer.ts";
 import { perplexity } from "../eval/perplexity.ts";
 import { selectTrainKernels } from "../train/kernels.ts";
-import { loadTrainingRun, saveTrainingRun } from "../train/archive_fs.ts";
+import { checkpointInput, resumeState } from "../train/checkpoint.ts";
+import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
 
 /** Everything a run is made of: model shape, data, optimisation. */
 export interface RunSettings {
@@ -258,6 +258,12 @@ export function encodeSplit(
   return Int32Array.from(tok.encode(split.text, { bos: false }));
 }
 
+/** Words covered by the first `used` of `total` tokens of a split (pro rata). */
+function countWords(text: string, used: number, total: number): number {
+  const words = text.split(/\s+/).filter((w) => w !== "").length;
+  return Math.max(1, Math.round((words * used) / total));
+}
+
 function fmt(x: number, digits = 2): string {
   return Number.isFinite(x) ? x.toFixed(digits) : String(x);
 }
@@ -274,14 +280,22 @@ export async function main(args: string[]): Promise<void> {
   let resume: TrainerState | undefined;
   let tokenizer: Tokenizer | undefined;
   if (typeof v.resume === "string") {
-    const run = await loadTrainingRun(v.resume);
-    settings = applyFlags(run.settings, {
+    const loaded = await loadModelFile(v.resume);
+    const saved = loaded.training?.settings as RunSettings | undefined;
+    if (!saved || typeof saved !== "object" || !saved.model || !saved.hyper) {
+      throw new UsageError(
+        `--resume ${v.resume}: training.json has no run settings (not saved by tinyllm train)`,
+      );
+    }
+    // only the length of the run and its logging may change on resume
+    settings = applyFlags(saved, {
       steps: v.steps,
       "eval-every": v["eval-every"],
       "log-every": v["log-every"],
+      "eval-tokens": v["eval-tokens"],
     });
-    resume = run.state;
-    tokenizer = run.tokenizer;
+    resume = resumeState(loaded, v.resume);
+    tokenizer = loaded.tokenizer;
   } else {
     const preset = typeof v.preset === "string" ? v.preset : "seed";
     const make = PRESETS[preset];
@@ -377,6 +391,10 @@ export async function main(args: string[]): Promise<void> {
   const ppl = perplexity(trainer.weights, evalStream, {
     seqLen: h.seqLen,
     batch: h.batch,
+    // word tokens are words; other tokenizers divide by the split's words
+    words: settings.tokenizer === "word"
+      ? undefined
+      : countWords(corpus.val.text, evalStream.length, val.length),
   });
   console.log(
     `Training done: ${trainer.step} steps, train loss ${
@@ -389,20 +407,30 @@ export async function main(args: string[]): Promise<void> {
         fmt(result.tokensPerSec, 0)
       } tok/s (${kernels.backend})`,
   );
-  await saveTrainingRun(out, {
-    settings,
-    tokenizer,
-    trainer,
-    result: {
+  const training = {
+    preset: settings.preset,
+    model: cfg,
+    hyper: h,
+    seed: h.seed,
+    data: settings.data,
+    tokenizer: tokenizer.kind,
+    vocabSize: tokenizer.vocabSize,
+    trainTokens: train.length,
+    parameters: trainer.layout.size,
+    backend: kernels.backend,
+    final: {
       trainLoss: result.trainLoss,
+      trainPerplexity: Math.exp(result.trainLoss),
       valLoss: Math.log(ppl.perToken),
       valPerplexity: ppl.perToken,
+      valPerplexityPerWord: ppl.perWord,
       valTokens: ppl.tokens,
+      valWindow: ppl.seqLen,
+      sampledValLoss: result.valLoss,
       tokensPerSec: result.tokensPerSec,
-      backend: kernels.backend,
-      seconds: trainer.seconds,
     },
-    curve: result.curve as CurvePoint[],
-  });
+    settings,
+  };
+  await saveModelFile(out, checkpointInput(trainer, tokenizer, training));
   console.log(`Model saved to ${out}`);
 }

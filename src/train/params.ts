@@ -11,6 +11,7 @@ import type { LinearKernels, QMatrix } from "../quant/types.ts";
 import { matvecFp32 } from "../quant/fp32.ts";
 import { jsTrainKernels, type TrainKernels } from "../tensor/matmul.ts";
 import { Rng } from "../random.ts";
+import { ConfigError } from "../errors.ts";
 
 /** One named tensor inside the flat buffer. */
 export interface ParamSpec {
@@ -241,7 +242,14 @@ export function paramsFromWeights(
 ): Float32Array {
   const flat = new Float32Array(layout.size);
   const v = paramViews(layout, flat);
-  const f = (m: QMatrix) => m.data as Float32Array;
+  const f = (m: QMatrix) => {
+    if (m.type !== "fp32") {
+      throw new ConfigError(
+        `cannot train from ${m.type} weights: training needs fp32 weights`,
+      );
+    }
+    return m.data as Float32Array;
+  };
   v.tokenEmbedding.set(f(weights.tokenEmbedding));
   if (v.positionEmbedding && weights.positionEmbedding) {
     v.positionEmbedding.set(weights.positionEmbedding);

@@ -2,7 +2,7 @@
 // references, on both builds (relaxed SIMD and SIMD128-only) where the engine
 // runs them, odd shapes included, plus the memory model and the fallbacks.
 import assert from "node:assert/strict";
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError, ShapeError } from "../src/errors.ts";
 import {
   activationGroupSize,
   dequantizeActivations,
@@ -307,5 +307,25 @@ Deno.test({
     let s = 0;
     for (let c = 0; c < cols; c++) s += x[c] * wt[5 * cols + c];
     assert.ok(Math.abs(out[5] - s) < 1e-4);
+  },
+});
+
+Deno.test({
+  name: "wasm kernels: empty products, and short operands are a ShapeError",
+  ignore: !support.simd,
+  fn() {
+    for (const t of [fp32, int8, int4]) {
+      const k = wasmKernelsFor(t.name)!;
+      const m = t.quantize(new Float32Array(4 * 32).fill(1), 4, 32, 32);
+      k.matmul(m, new Float32Array(0), 0, new Float32Array(0));
+      assert.throws(
+        () => k.matvec(m, new Float32Array(31), new Float32Array(4)),
+        ShapeError,
+      );
+      assert.throws(
+        () => k.matmul(m, new Float32Array(64), 2, new Float32Array(7)),
+        ShapeError,
+      );
+    }
   },
 });

@@ -2,6 +2,7 @@
 // shapes, with operands outside wasm memory (copied per call) and inside one
 // arena (used in place), with and without dx.
 import assert from "node:assert/strict";
+import { ShapeError } from "../src/errors.ts";
 import { matmulBackwardF32, matmulF32 } from "../src/tensor/matmul.ts";
 import {
   matmulBackwardF32Wasm,
@@ -113,5 +114,18 @@ Deno.test({
     matmulBackwardF32Wasm(dx, dw, dout, x, w, 2, 2, 3);
     assert.deepEqual(Array.from(dx), [1, 2, 5, 6]);
     assert.deepEqual(Array.from(dw), [1, -1, 0, 0, 2, 0]);
+  },
+});
+
+Deno.test({
+  name: "wasm training matmul: short operands are a ShapeError",
+  ignore: !wasmSupport().simd,
+  fn() {
+    const f = (n: number) => new Float32Array(n);
+    assert.throws(() => matmulF32Wasm(f(6), f(4), f(5), 2, 2, 3), ShapeError);
+    assert.throws(
+      () => matmulBackwardF32Wasm(f(4), f(6), f(5), f(4), f(6), 2, 2, 3),
+      ShapeError,
+    );
   },
 });

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { ConfigError } from "../../errors.ts";
+import { ConfigError, ShapeError } from "../../errors.ts";
 import { activationGroupSize } from "../activation.ts";
 import { scaleStrides } from "../granularity.ts";
 import { int4 } from "../int4.ts";
@@ -146,12 +146,42 @@ function chunked(
   }
 }
 
+/**
+ * Checks operand sizes (wasm would read past them silently) and handles the
+ * empty products; true when nothing is left to do.
+ */
+function trivial(
+  m: QMatrix,
+  x: Float32Array,
+  n: number,
+  out: Float32Array,
+): boolean {
+  const { rows, cols } = m;
+  if (!(Number.isInteger(n) && n >= 0)) {
+    throw new ShapeError(`wasm ${m.type} product: n must be >= 0, got ${n}`);
+  }
+  if (x.length < n * cols || out.length < n * rows) {
+    throw new ShapeError(
+      `wasm ${m.type} product with [${rows}, ${cols}]: x has ${x.length} floats (needs ${
+        n * cols
+      }), out ${out.length} (needs ${n * rows})`,
+    );
+  }
+  if (n === 0 || rows === 0) return true;
+  if (cols === 0) {
+    out.fill(0, 0, n * rows);
+    return true;
+  }
+  return false;
+}
+
 function fp32Matmul(
   m: QMatrix,
   x: Float32Array,
   n: number,
   out: Float32Array,
 ): void {
+  if (trivial(m, x, n, out)) return;
   const c = setUp(m, x, out, n, 0);
   const k = c.arena.exports;
   chunked(c, m, x, n, out, (xp, op, count) => {
@@ -177,6 +207,7 @@ function quantMatmul(
   int4Weights: boolean,
   fallback: LinearKernels,
 ): void {
+  if (trivial(m, x, n, out)) return;
   const gs = activationGroupSize(m);
   if (gs % (int4Weights ? 32 : 16) !== 0) {
     fallback.matmul(m, x, n, out);

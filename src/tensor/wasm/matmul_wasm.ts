@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { ShapeError } from "../../errors.ts";
 import {
   arenaOf,
   scratchArena,
@@ -52,6 +53,14 @@ function place(
   return { arena, ptrs, copied: operands.map((a) => !!a) };
 }
 
+function need(a: Float32Array, len: number, what: string): void {
+  if (a.length < len) {
+    throw new ShapeError(
+      `wasm training matmul: ${what} has ${a.length} floats, needs ${len}`,
+    );
+  }
+}
+
 function copyBack(
   arena: WasmArena,
   a: Float32Array,
@@ -82,6 +91,9 @@ export function matmulF32Wasm(
   cols: number,
   rows: number,
 ): void {
+  need(out, n * rows, "out");
+  need(x, n * cols, "x");
+  need(w, rows * cols, "w");
   const outView = out.subarray(0, n * rows);
   const { arena, ptrs, copied } = place([
     w.subarray(0, rows * cols),
@@ -117,6 +129,11 @@ export function matmulBackwardF32Wasm(
   cols: number,
   rows: number,
 ): void {
+  if (dx) need(dx, n * cols, "dx");
+  need(dw, rows * cols, "dw");
+  need(dout, n * rows, "dout");
+  need(x, n * cols, "x");
+  need(w, rows * cols, "w");
   const dxView = dx ? dx.subarray(0, n * cols) : null;
   const dwView = dw.subarray(0, rows * cols);
   const { arena, ptrs, copied } = place([

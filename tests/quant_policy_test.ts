@@ -75,6 +75,27 @@ Deno.test("policy: unshared classifier — embedding stays fp32 unless asked", (
   assert.equal(q3.layers[1].w2.weight.type, "int8");
 });
 
+Deno.test("policy: classifierType keeps the classifier (and a shared embedding) at another type", () => {
+  const w = randomModelWeights(CFG, 5);
+  const q = quantizeModel(w, "int4", 32, { classifierType: "int8" });
+  assert.equal(q.layers[0].w1.weight.type, "int4");
+  assert.equal(q.classifier.weight.type, "int8");
+  assert.equal(q.classifier.weight.granularity, "row");
+  assert.equal(q.tokenEmbedding, q.classifier.weight);
+  const u = randomModelWeights({ ...CFG, sharedClassifier: false }, 6);
+  const qu = quantizeModel(u, "int4", 32, {
+    classifierType: "int8",
+    classifierGranularity: 32,
+  });
+  assert.equal(qu.classifier.weight.type, "int8");
+  assert.equal(qu.classifier.weight.granularity, 32);
+  assert.equal(qu.tokenEmbedding, u.tokenEmbedding);
+  assert.throws(
+    () => quantizeModel(w, "int4", 32, { classifierType: "int3" }),
+    ConfigError,
+  );
+});
+
 Deno.test("policy: default granularity per type, group sizes fitted per matrix", () => {
   const w = randomModelWeights({ ...CFG, hiddenDim: 172 }, 3);
   const q8 = quantizeModel(w, "int8");

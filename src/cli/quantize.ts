@@ -28,7 +28,7 @@ import {
 } from "./common.ts";
 
 const USAGE =
-  "usage: quantize --model M.tar.gz|M.bin [--tokenizer T.bin] --type int8|int4|fp32 [--group 32|row|tensor] [--out OUT.tar.gz] [--quantize-embedding]";
+  "usage: quantize --model M.tar.gz|M.bin [--tokenizer T.bin] --type int8|int4|fp32 [--group 32|row|tensor] [--out OUT.tar.gz] [--quantize-embedding] [--classifier-type int8|int4|fp32 [--classifier-group G]]";
 
 function baseName(p: string): string {
   return p.slice(p.lastIndexOf("/") + 1);
@@ -101,6 +101,8 @@ export async function main(args: string[]): Promise<void> {
     group: { type: "string" },
     out: { type: "string" },
     "quantize-embedding": { type: "boolean" },
+    "classifier-type": { type: "string" },
+    "classifier-group": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (v.help) {
@@ -135,6 +137,28 @@ export async function main(args: string[]): Promise<void> {
     }
     throw e;
   }
+  const clsName = v["classifier-type"] as string | undefined;
+  if (clsName !== undefined && !(clsName in WEIGHT_TYPES)) {
+    throw new UsageError(
+      `--classifier-type: unknown weight type "${clsName}" (known: ${
+        Object.keys(WEIGHT_TYPES).join(", ")
+      })`,
+    );
+  }
+  if (v["classifier-group"] !== undefined && clsName === undefined) {
+    throw new UsageError("--classifier-group needs --classifier-type");
+  }
+  let clsGranularity: Granularity | undefined;
+  try {
+    clsGranularity = v["classifier-group"] === undefined
+      ? undefined
+      : parseGranularity(v["classifier-group"] as string);
+  } catch (e) {
+    if (e instanceof TinyLlmError) {
+      throw new UsageError(`--classifier-group: ${e.message}`);
+    }
+    throw e;
+  }
   const out = (v.out as string | undefined) ??
     defaultOut(model, type.name, granularity);
   if (out === model) {
@@ -146,6 +170,8 @@ export async function main(args: string[]): Promise<void> {
   const quantized = quantizeModel(src.weights, type.name, granularity, {
     quantizeEmbedding: v["quantize-embedding"] === true,
     backend: "js",
+    classifierType: clsName,
+    classifierGranularity: clsGranularity,
   });
   const bytes = await saveModelArchive({
     weights: quantized,
@@ -156,6 +182,9 @@ export async function main(args: string[]): Promise<void> {
         type: type.name,
         granularity: granularityToString(granularity),
         quantizeEmbedding: v["quantize-embedding"] === true,
+        classifier: `${quantized.classifier.weight.type}:${
+          granularityToString(quantized.classifier.weight.granularity)
+        }`,
         from: baseName(model),
       },
     },

@@ -38,6 +38,15 @@ export interface QuantizeOptions {
   readonly quantizeClassifier?: boolean;
   /** Kernels chosen for every Linear of the result. Default "auto". */
   readonly backend?: Backend;
+  /**
+   * Weight type for the classifier (and a shared embedding) when it should
+   * differ from the blocks' — e.g. int4 blocks with an int8 classifier, as
+   * llama.cpp keeps its output matrix at higher precision. Default: the
+   * model's type.
+   */
+  readonly classifierType?: string;
+  /** Granularity for {@linkcode QuantizeOptions.classifierType} (default: that type's default). */
+  readonly classifierGranularity?: Granularity;
 }
 
 /**
@@ -169,6 +178,14 @@ export function quantizeModel(
   const quantizeEmbedding = options.quantizeEmbedding ?? false;
   const q = (m: QMatrix): QMatrix => convert(m, target, g);
   const lin = (l: Linear): Linear => makeLinear(q(l.weight), backend);
+  const clsTarget = options.classifierType === undefined
+    ? target
+    : weightType(options.classifierType);
+  const clsGranularity = options.classifierType === undefined
+    ? g
+    : options.classifierGranularity ?? clsTarget.defaultGranularity ??
+      DEFAULT_GROUP_SIZE;
+  const qc = (m: QMatrix): QMatrix => convert(m, clsTarget, clsGranularity);
   const layers: LayerWeights[] = weights.layers.map((l) => ({
     ...l,
     wq: lin(l.wq),
@@ -185,16 +202,19 @@ export function quantizeModel(
   let classifier: Linear;
   if (shared) {
     tokenEmbedding = quantizeClassifier || quantizeEmbedding
-      ? q(weights.tokenEmbedding)
+      ? qc(weights.tokenEmbedding)
       : weights.tokenEmbedding;
     classifier = makeLinear(tokenEmbedding, backend);
   } else {
     tokenEmbedding = quantizeEmbedding
       ? q(weights.tokenEmbedding)
       : weights.tokenEmbedding;
-    classifier = quantizeClassifier
-      ? lin(weights.classifier)
-      : makeLinear(weights.classifier.weight, backend);
+    classifier = makeLinear(
+      quantizeClassifier
+        ? qc(weights.classifier.weight)
+        : weights.classifier.weight,
+      backend,
+    );
   }
   return { ...weights, tokenEmbedding, layers, classifier };
 }

@@ -238,7 +238,8 @@ function printTable(title: string, rows: object[]): void {
   for (const c of cells) console.log(line(c));
 }
 
-async function writeResult<R extends object>(
+/** Writes `out/name.json` (and `.csv` when asked) atomically. */
+export async function writeResult<R extends object>(
   out: string,
   name: string,
   file: ResultFile<R>,

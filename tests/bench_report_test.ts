@@ -1,0 +1,164 @@
+/**
+ * The benchmark report's measurement and output code on a tiny seeded model:
+ * row shapes and invariants (not speed), CSV/JSON round trip, curve
+ * extraction from a training record.
+ */
+import assert from "node:assert/strict";
+import {
+  measureKvCache,
+  measureKvMemory,
+  measureQuant,
+  type ReportSettings,
+  writeResult,
+} from "../bench/report.ts";
+import { type BenchModel, silentTokenizer } from "../bench/lib/library.ts";
+import { readResults, runMeta } from "../bench/lib/results.ts";
+import { trainingCurve } from "../bench/lib/training.ts";
+import { plotAll } from "../bench/plot.ts";
+import { randomModelWeights } from "../src/model/model.ts";
+import { kvCacheBytes } from "../src/kv/caches.ts";
+import { modelByteSize } from "../src/quant/policy.ts";
+
+const S: ReportSettings = {
+  quick: true,
+  reps: 2,
+  warmup: 0,
+  lengths: [4, 8, 100],
+  maxRunMs: 60_000,
+  latencyTokens: 6,
+  evalTokens: 0,
+};
+
+function tiny(): BenchModel {
+  const weights = randomModelWeights({
+    dim: 32,
+    hiddenDim: 64,
+    nLayers: 2,
+    nHeads: 4,
+    nKvHeads: 2,
+    vocabSize: 40,
+    seqLen: 16,
+    positional: "rope",
+    sharedClassifier: true,
+    normEps: 1e-5,
+    ropeTheta: 10000,
+  }, 3);
+  const evalTokens = Array.from({ length: 40 }, (_, i) => (i * 13 + 1) % 40);
+  return {
+    name: "tiny",
+    weights,
+    tokenizer: silentTokenizer(40),
+    evalTokens,
+    evalText: "a fixed id sequence",
+  };
+}
+
+Deno.test("KV-cache rows: one per length below seqLen, speed-up = ratio of means", async () => {
+  const rows = await measureKvCache(tiny(), S);
+  assert.deepEqual(rows.map((r) => r.length), [4, 8]);
+  for (const r of rows) {
+    assert.equal(r.model, "tiny");
+    assert.ok(r.withCacheMs > 0 && r.withoutCacheMs > 0);
+    assert.ok(r.withCacheStdMs >= 0 && r.withoutCacheStdMs >= 0);
+    assert.ok(
+      Math.abs(r.speedup - r.withoutCacheMs / r.withCacheMs) < 0.02,
+      `${r.speedup} vs ${r.withoutCacheMs / r.withCacheMs}`,
+    );
+  }
+});
+
+Deno.test("quant rows: fp32 first at compression 1, sizes are the real bytes, perplexity deltas", async () => {
+  const m = tiny();
+  const rows = await measureQuant(m, S, "js");
+  assert.deepEqual(rows.map((r) => r.config), [
+    "fp32",
+    "int8 G32",
+    "int4 G32",
+    "int8 tensor",
+    "int4 tensor",
+  ]);
+  assert.equal(rows[0].sizeBytes, modelByteSize(m.weights));
+  assert.equal(rows[0].compression, 1);
+  assert.equal(rows[0].deltaPerplexity, 0);
+  for (const r of rows) {
+    assert.ok(r.perplexity! > 1 && r.perplexity! < 1000, `${r.perplexity}`);
+    assert.ok(
+      Math.abs(r.deltaPerplexity! - (r.perplexity! - rows[0].perplexity!)) <
+        0.002,
+    );
+    assert.ok(
+      Math.abs(r.compression - rows[0].sizeBytes / r.sizeBytes) < 0.006,
+    );
+    assert.ok(
+      Math.abs(r.tokensPerSecond - 1000 / r.latencyMs) / r.tokensPerSecond <
+        0.01,
+    );
+  }
+  // Packed weights are smaller: int4 < int8 < fp32.
+  assert.ok(rows[2].sizeBytes < rows[1].sizeBytes);
+  assert.ok(rows[1].sizeBytes < rows[0].sizeBytes);
+});
+
+Deno.test("cache-memory rows match the cache formulas", () => {
+  const m = tiny();
+  const rows = measureKvMemory(m, S);
+  const fp = rows.find((r) => r.cache === "fp32" && r.length === 16)!;
+  assert.equal(fp.bytes, kvCacheBytes("fp32", m.weights.config, 16));
+  const i8 = rows.find((r) => r.cache === "int8" && r.length === 16)!;
+  assert.equal(i8.bytes, kvCacheBytes("int8", m.weights.config, 16));
+  assert.ok(rows.every((r) => r.length <= 16));
+});
+
+Deno.test("result files round-trip through JSON and CSV, and plot", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const m = tiny();
+    const meta = runMeta("js", true);
+    const kv = await measureKvCache(m, S);
+    await writeResult(dir, "kvcache", { ...meta, rows: kv }, true);
+    await writeResult(dir, "quant", {
+      ...meta,
+      rows: await measureQuant(m, { ...S, reps: 1 }, "js"),
+    }, true);
+    const back = await readResults(dir);
+    assert.deepEqual(back.kvcache!.rows, kv);
+    assert.equal(back.kvcache!.cores, navigator.hardwareConcurrency);
+    for (const k of ["date", "deno", "v8", "os", "cpu", "backend"] as const) {
+      assert.ok(String(back.kvcache![k]).length > 0, k);
+    }
+    const csv = (await Deno.readTextFile(`${dir}/kvcache.csv`)).trim().split(
+      "\n",
+    );
+    assert.equal(
+      csv[0],
+      "model,length,withCacheMs,withCacheStdMs,withoutCacheMs,withoutCacheStdMs,speedup",
+    );
+    assert.equal(csv.length, kv.length + 1);
+    assert.equal(csv[1].split(",")[2], String(kv[0].withCacheMs));
+    const svgs = plotAll(back);
+    assert.ok(svgs["kvcache-tiny.svg"].startsWith("<svg"));
+    assert.ok(
+      svgs["quant-size.svg"].includes('xmlns="http://www.w3.org/2000/svg"'),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("training curves come out of a training record", () => {
+  const curve = trainingCurve({
+    preset: "seed",
+    curve: [
+      { step: 1, trainLoss: 6.6, valLoss: null },
+      { step: 50, trainLoss: 4.0, valLoss: 4.3 },
+      { step: 100, trainLoss: 3.8, valLoss: 4.2 },
+    ],
+  });
+  assert.deepEqual(curve, [
+    { step: 1, loss: 6.6, split: "train" },
+    { step: 50, loss: 4.0, split: "train" },
+    { step: 50, loss: 4.3, split: "val" },
+    { step: 100, loss: 3.8, split: "train" },
+    { step: 100, loss: 4.2, split: "val" },
+  ]);
+});

@@ -145,6 +145,7 @@ const FLAGS = {
   "eval-tokens": { type: "string" },
   "train-tokens": { type: "string" },
   "log-every": { type: "string" },
+  "save-every": { type: "string" },
   seed: { type: "string" },
   vocab: { type: "string" },
   "min-count": { type: "string" },
@@ -168,7 +169,8 @@ const HELP = `usage: tinyllm train [--preset seed|brown] [flags]
           --train-tokens N (first N training tokens; 0 = all)
   eval:   --eval-every N --eval-batches N --eval-tokens N (0 = whole split)
   run:    --out dist/model.tar.gz --resume dist/model.tar.gz
-          --backend auto|wasm|js --log-every N --quiet`;
+          --backend auto|wasm|js --log-every N --quiet
+          --save-every N (checkpoint every N steps, so a killed run resumes)`;
 
 /** Applies the flags on top of `s` (every field can be overridden). */
 export function applyFlags(
@@ -331,6 +333,20 @@ export async function main(args: string[]): Promise<void> {
       ` (layers=${cfg.nLayers}, kv_heads=${cfg.nKvHeads}, hidden=${cfg.hiddenDim}, seq_len=${cfg.seqLen}, backend=${kernels.backend})`,
   );
   const trainer = new Trainer(cfg, h, kernels, resume);
+  const saveEvery = numberFlag(v, "save-every", 0, { integer: true, min: 0 });
+  const base = {
+    preset: settings.preset,
+    model: cfg,
+    hyper: h,
+    seed: h.seed,
+    data: settings.data,
+    tokenizer: tokenizer.kind,
+    vocabSize: tokenizer.vocabSize,
+    trainTokens: train.length,
+    parameters: trainer.layout.size,
+    backend: kernels.backend,
+    settings,
+  };
   console.log(
     `Training ${h.steps} steps, lr=${h.lr}, warmup=${h.warmup}` +
       ` (batch=${h.batch}x${h.seqLen}, ${trainer.layout.size} parameters${
@@ -372,6 +388,12 @@ export async function main(args: string[]): Promise<void> {
           `, ${fmt(s.tokensPerSec, 0)} tok/s`,
       );
     }
+    if (saveEvery > 0 && s.step % saveEvery === 0 && s.step < s.steps) {
+      await saveModelFile(
+        out,
+        checkpointInput(trainer, tokenizer!, { ...base, final: null }),
+      );
+    }
     bar?.update(s.step, {
       loss: fmt(s.trainLoss, 3),
       lr: s.lr.toExponential(2),
@@ -408,16 +430,9 @@ export async function main(args: string[]): Promise<void> {
       } tok/s (${kernels.backend})`,
   );
   const training = {
-    preset: settings.preset,
+    ...base,
     model: cfg,
     hyper: h,
-    seed: h.seed,
-    data: settings.data,
-    tokenizer: tokenizer.kind,
-    vocabSize: tokenizer.vocabSize,
-    trainTokens: train.length,
-    parameters: trainer.layout.size,
-    backend: kernels.backend,
     final: {
       trainLoss: result.trainLoss,
       trainPerplexity: Math.exp(result.trainLoss),
@@ -429,7 +444,6 @@ export async function main(args: string[]): Promise<void> {
       sampledValLoss: result.valLoss,
       tokensPerSec: result.tokensPerSec,
     },
-    settings,
   };
   await saveModelFile(out, checkpointInput(trainer, tokenizer, training));
   console.log(`Model saved to ${out}`);

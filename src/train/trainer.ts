@@ -348,18 +348,22 @@ export class Trainer {
   /**
    * Trains from the current step to `hyper.steps`, validating every
    * `evalEvery` steps and at the end. `onStep` is called after every step
-   * (awaited, so a progress bar can redraw).
+   * (awaited, so a progress bar can redraw). `stopAt` ends the call early
+   * (after that many steps in all) without changing the schedule, as an
+   * interrupted run would; a later `run` continues it.
    */
   async run(
     train: Int32Array,
     val: Int32Array,
     onStep?: (info: StepInfo) => void | Promise<void>,
+    stopAt: number = this.hyper.steps,
   ): Promise<TrainResult> {
     const h = this.hyper;
     const tokensPerStep = h.batch * h.seqLen;
     const startStep = this.step;
     let valLoss = NaN;
-    while (this.step < h.steps) {
+    const end = Math.min(stopAt, h.steps);
+    while (this.step < end) {
       const t0 = performance.now();
       const { loss, lr, gradNorm } = this.trainStep(train);
       this.seconds += (performance.now() - t0) / 1000;
@@ -383,7 +387,7 @@ export class Trainer {
         await onStep({ ...point, steps: h.steps, seconds: this.seconds });
       }
     }
-    if (startStep >= h.steps) valLoss = this.evaluate(val);
+    if (startStep >= end || end < h.steps) valLoss = this.evaluate(val);
     const last = this.curve.slice(-Math.min(10, this.curve.length));
     return {
       trainLoss: last.reduce((s, p) => s + p.trainLoss, 0) /

@@ -197,6 +197,12 @@ export async function main(args: string[]): Promise<void> {
   console.log(
     `quantize: ${model} → ${out} (${type.name}${
       type.name === "fp32" ? "" : `, granularity ${g}`
+    }${
+      clsName === undefined
+        ? ""
+        : `, classifier ${quantized.classifier.weight.type}:${
+          granularityToString(quantized.classifier.weight.granularity)
+        }`
     }, ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
   // Group sizes that did not fit a matrix were raised for it (fitGranularity).

@@ -96,7 +96,9 @@ export async function measureKvCache(
   const lengths = [
     ...new Set(
       s.lengths.filter((l) => l < m.weights.config.seqLen).concat(
-        s.quick ? [] : [m.weights.config.seqLen],
+        !s.quick || m.weights.config.seqLen <= 64
+          ? [m.weights.config.seqLen]
+          : [],
       ),
     ),
   ].sort((a, b) => a - b);

@@ -1,12 +1,16 @@
 /**
  * Linear-kernel benchmarks on stories15M shapes (dim 288, hidden 768, vocab
- * 32000): one group per shape, one bench per weight type × backend, fp32 js as
- * the baseline. Run: `deno bench bench/kernels_bench.ts`.
+ * 32000): one group per shape, one bench per weight type (at its default
+ * granularity: int8 per row, int4 groups of 32) × backend, fp32 js as the
+ * baseline. Run: `deno bench bench/kernels_bench.ts`.
  *
  * @module
  */
 import { Rng } from "../src/random.ts";
-import { DEFAULT_GROUP_SIZE } from "../src/quant/granularity.ts";
+import {
+  DEFAULT_GROUP_SIZE,
+  granularityToString,
+} from "../src/quant/granularity.ts";
 import { WEIGHT_TYPES } from "../src/quant/table.ts";
 import type { LinearKernels, QMatrix, WeightType } from "../src/quant/types.ts";
 
@@ -45,11 +49,15 @@ for (const { group, rows, cols, n } of CASES) {
   const out = new Float32Array(n * rows);
   const big = rows * cols * n > 4_000_000;
   for (const t of Object.values(WEIGHT_TYPES)) {
-    const m: QMatrix = t.quantize(w, rows, cols, DEFAULT_GROUP_SIZE);
+    const g = t.defaultGranularity ?? DEFAULT_GROUP_SIZE;
+    const m: QMatrix = t.quantize(w, rows, cols, g);
+    const label = t.name === "fp32"
+      ? t.name
+      : `${t.name}/${granularityToString(g)}`;
     for (const k of backendsOf(t)) {
       const slow = k.backend === "reference" && big;
       Deno.bench({
-        name: `${t.name} ${k.backend}`,
+        name: `${label} ${k.backend}`,
         group,
         baseline: t.name === "fp32" && k.backend === "js",
         // plain reference loops on the big shapes: a few timed runs suffice

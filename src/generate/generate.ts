@@ -132,7 +132,7 @@ export async function* generate(
         (stopAtBos && next === tokenizer.bosId) ||
         (stopAtEos && next === tokenizer.eosId)
       ) break;
-      seq.push(next);
+      if (replay) seq.push(next);
     }
     if (!forced || echoPrompt) {
       const text = decoder.decode(tokenizer.decodePiece(token, next), {

@@ -29,6 +29,8 @@ Deno.test("both builds validate and export the kernels", async () => {
     assert.deepEqual(names, [
       "gemmAccF32",
       "matmulF32",
+      "matmulQ4G",
+      "matmulQ8G",
       "matvecF32",
       "matvecQ4G",
       "matvecQ8G",

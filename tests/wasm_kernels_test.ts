@@ -329,3 +329,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "wasm sequence products split into chunks when the scratch is small",
+  ignore: !support.simd,
+  fn() {
+    const rng = new Rng(8);
+    const rows = 37, cols = 64, n = 23;
+    for (const t of [fp32, int8, int4]) {
+      const m = t.quantize(randomVector(rng, rows * cols), rows, cols, 32);
+      // 4 KiB of scratch holds only a few input rows per chunk
+      const arena = createArena(rows * cols * 4 + 1024, 4096);
+      const pm = placeMatrix(arena, m);
+      const x = randomVector(rng, n * cols);
+      const out = new Float32Array(n * rows);
+      wasmKernelsFor(t.name)!.matmul(pm, x, n, out);
+      const { want, mag } = expected(t, m, x, n, t !== fp32);
+      assertClose(out, want, mag, 1e-5, `${t.name} chunked`);
+    }
+  },
+});

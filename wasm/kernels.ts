@@ -506,3 +506,50 @@ export function matvecQ4G(
     store<f32>(out + (<usize>r << 2), hsum(acc0));
   }
 }
+
+// ------------------------------------------- sequences: weight-block reuse
+
+// Rows per block in the sequence kernels: a block of weights (16 rows, at
+// most a few KB) stays in L1 while every input of the chunk passes over it.
+const ROW_BLOCK = 16;
+
+/**
+ * matvecQ8G for n inputs whose codes are qStride bytes apart and whose
+ * scales are gStride bytes apart; out is [n, rows]. Loops row blocks outside
+ * and inputs inside so each weight block is read from memory once.
+ */
+export function matmulQ8G(
+  w: usize, sw: usize, qx: usize, sx: usize, out: usize, n: i32,
+  rows: i32, cols: i32, G: i32, rs: i32, gs: i32, qStride: i32, gStride: i32,
+): void {
+  for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+    const rb = min(ROW_BLOCK, rows - r0);
+    const wb = w + <usize>r0 * <usize>cols;
+    const sb = sw + (<usize>(r0 * rs) << 2);
+    for (let i = 0; i < n; i++) {
+      matvecQ8G(
+        wb, sb, qx + <usize>(i * qStride), sx + <usize>(i * gStride),
+        out + (<usize>(i * rows + r0) << 2), rb, cols, G, rs, gs,
+      );
+    }
+  }
+}
+
+/** matvecQ4G for n inputs, laid out as in matmulQ8G (corr like sx). */
+export function matmulQ4G(
+  w: usize, sw: usize, qx: usize, sx: usize, corr: usize, out: usize, n: i32,
+  rows: i32, cols: i32, G: i32, rs: i32, gs: i32, qStride: i32, gStride: i32,
+): void {
+  for (let r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
+    const rb = min(ROW_BLOCK, rows - r0);
+    const wb = w + <usize>r0 * <usize>(cols >> 1);
+    const sb = sw + (<usize>(r0 * rs) << 2);
+    for (let i = 0; i < n; i++) {
+      const go = <usize>(i * gStride);
+      matvecQ4G(
+        wb, sb, qx + <usize>(i * qStride), sx + go, corr + go,
+        out + (<usize>(i * rows + r0) << 2), rb, cols, G, rs, gs,
+      );
+    }
+  }
+}

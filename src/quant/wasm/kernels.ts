@@ -33,12 +33,15 @@ function alignUp(n: number, a: number): number {
 /** How one product's operands were placed for the call. */
 interface Call {
   arena: WasmArena;
+  /** byte offsets of the matrix data and scales */
   w: number;
   s: number;
-  /** first free scratch byte after the matrix copy (if any) */
-  free: number;
   /** input rows per chunk that fit the scratch */
   chunk: number;
+  /** scratch layout: per-row extra area, then x and out copies if needed */
+  extra: number;
+  xScratch: number;
+  outScratch: number;
   xIn: boolean;
   outIn: boolean;
 }
@@ -72,16 +75,17 @@ function residentCopy(m: QMatrix): QMatrix {
 
 /**
  * Finds the arena for a product with `m`: the matrix's own arena when it was
- * placed, else that of its pooled copy. `fixed` is the scratch needed once
- * per call; x and out are used in place when they live in the same arena,
- * else copied through scratch in chunks of input rows.
+ * placed, else that of its pooled copy. x and out are used in place when they
+ * live in the same arena, else copied through scratch in chunks of input
+ * rows; `extraPerRow` bytes of scratch per input row are reserved for the
+ * caller (quantized activations).
  */
 function setUp(
   m: QMatrix,
   x: Float32Array,
   out: Float32Array,
   n: number,
-  fixed: number,
+  extraPerRow: number,
 ): Call {
   const { rows, cols } = m;
   let arena = arenaOf(m.data);
@@ -90,21 +94,25 @@ function setUp(
     arena = arenaOf(m.data)!;
   }
   const xIn = arena.owns(x), outIn = arena.owns(out);
-  const perRow = (xIn ? 0 : cols * 4) + (outIn ? 0 : rows * 4);
-  const start = arena.ensureScratch(fixed);
-  const room = arena.scratchBytes - fixed - 64; // 64: alignment slack
+  const perRow = extraPerRow + (xIn ? 0 : cols * 4) + (outIn ? 0 : rows * 4);
+  const start = arena.ensureScratch(0);
+  const room = arena.scratchBytes - 128; // alignment slack
   const chunk = perRow === 0 ? n : Math.min(n, Math.floor(room / perRow));
   if (chunk < 1) {
     throw new ConfigError(
       `WebAssembly arena scratch (${arena.scratchBytes} bytes) too small for a [${rows}, ${cols}] product`,
     );
   }
+  const xScratch = alignUp(start + chunk * extraPerRow, 16);
+  const outScratch = alignUp(xScratch + (xIn ? 0 : chunk * cols * 4), 16);
   return {
     arena,
     w: m.data.byteOffset,
     s: m.scales.byteOffset,
-    free: start + fixed,
     chunk,
+    extra: start,
+    xScratch,
+    outScratch,
     xIn,
     outIn,
   };
@@ -124,18 +132,16 @@ function chunked(
 ): void {
   const { rows, cols } = m;
   const f32 = c.arena.f32;
-  const xScratch = c.free;
-  const outScratch = alignUp(c.free + (c.xIn ? 0 : c.chunk * cols * 4), 16);
   for (let i0 = 0; i0 < n; i0 += c.chunk) {
     const count = Math.min(c.chunk, n - i0);
     let xPtr: number, outPtr: number;
     if (c.xIn) xPtr = x.byteOffset + i0 * cols * 4;
     else {
-      xPtr = xScratch;
+      xPtr = c.xScratch;
       f32.set(x.subarray(i0 * cols, (i0 + count) * cols), xPtr >> 2);
     }
     if (c.outIn) outPtr = out.byteOffset + i0 * rows * 4;
-    else outPtr = outScratch;
+    else outPtr = c.outScratch;
     body(xPtr, outPtr, count);
     if (!c.outIn) {
       out.set(
@@ -216,45 +222,60 @@ function quantMatmul(
   const { rows, cols } = m;
   const ng = cols / gs;
   const { rowStride, groupStride } = scaleStrides(cols, m.granularity);
-  // quantized activations of one input row: codes, scales, int4 corrections
+  // quantized activations per input row: codes, scales, int4 corrections
   const codeBytes = alignUp(cols * 2, 16);
   const groupBytes = alignUp(ng * 4, 16);
-  const fixed = codeBytes + 2 * groupBytes;
-  const c = setUp(m, x, out, n, fixed);
+  const c = setUp(m, x, out, n, codeBytes + 2 * groupBytes);
   const k = c.arena.exports;
-  const qx = c.free - fixed, sx = qx + codeBytes, corr = sx + groupBytes;
+  const qx = c.extra;
+  const sx = qx + c.chunk * codeBytes;
+  const corr = sx + c.chunk * groupBytes;
   const mode = int4Weights ? (c.arena.variant === "relaxed" ? 2 : 1) : 0;
   chunked(c, m, x, n, out, (xp, op, count) => {
     for (let i = 0; i < count; i++) {
-      k.quantizeActs(xp + i * cols * 4, cols, gs, qx, sx, corr, mode);
-      if (int4Weights) {
-        k.matvecQ4G(
-          c.w,
-          c.s,
-          qx,
-          sx,
-          corr,
-          op + i * rows * 4,
-          rows,
-          cols,
-          gs,
-          rowStride,
-          groupStride,
-        );
-      } else {
-        k.matvecQ8G(
-          c.w,
-          c.s,
-          qx,
-          sx,
-          op + i * rows * 4,
-          rows,
-          cols,
-          gs,
-          rowStride,
-          groupStride,
-        );
-      }
+      k.quantizeActs(
+        xp + i * cols * 4,
+        cols,
+        gs,
+        qx + i * codeBytes,
+        sx + i * groupBytes,
+        corr + i * groupBytes,
+        mode,
+      );
+    }
+    if (int4Weights) {
+      k.matmulQ4G(
+        c.w,
+        c.s,
+        qx,
+        sx,
+        corr,
+        op,
+        count,
+        rows,
+        cols,
+        gs,
+        rowStride,
+        groupStride,
+        codeBytes,
+        groupBytes,
+      );
+    } else {
+      k.matmulQ8G(
+        c.w,
+        c.s,
+        qx,
+        sx,
+        op,
+        count,
+        rows,
+        cols,
+        gs,
+        rowStride,
+        groupStride,
+        codeBytes,
+        groupBytes,
+      );
     }
   });
 }

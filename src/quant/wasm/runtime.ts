@@ -116,6 +116,39 @@ export interface KernelExports {
     rs: number,
     gs: number,
   ): void;
+  /** {@linkcode KernelExports.matvecQ8G} for `n` inputs (codes `qStride`, scales `gStride` bytes apart). */
+  matmulQ8G(
+    w: number,
+    sw: number,
+    qx: number,
+    sx: number,
+    out: number,
+    n: number,
+    rows: number,
+    cols: number,
+    g: number,
+    rs: number,
+    gs: number,
+    qStride: number,
+    gStride: number,
+  ): void;
+  /** {@linkcode KernelExports.matvecQ4G} for `n` inputs (corrections laid out like the scales). */
+  matmulQ4G(
+    w: number,
+    sw: number,
+    qx: number,
+    sx: number,
+    corr: number,
+    out: number,
+    n: number,
+    rows: number,
+    cols: number,
+    g: number,
+    rs: number,
+    gs: number,
+    qStride: number,
+    gStride: number,
+  ): void;
 }
 
 // Smallest modules using one SIMD128 / one relaxed-SIMD instruction

@@ -94,6 +94,18 @@ Deno.test("policy: classifierType keeps the classifier (and a shared embedding) 
     () => quantizeModel(w, "int4", 32, { classifierType: "int3" }),
     ConfigError,
   );
+  // scaleSearch reaches every quantized matrix, classifier included
+  const s = quantizeModel(w, "int4", 32, { scaleSearch: true });
+  const plain = quantizeModel(w, "int4", 32);
+  for (
+    const pick of [
+      (m: ModelWeights) => m.layers[1].w3.weight,
+      (m: ModelWeights) => m.classifier.weight,
+    ]
+  ) {
+    assert.notDeepEqual(pick(s).scales, pick(plain).scales);
+    assert.equal(pick(s).data.length, pick(plain).data.length);
+  }
 });
 
 Deno.test("policy: default granularity per type, group sizes fitted per matrix", () => {

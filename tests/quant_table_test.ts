@@ -274,6 +274,59 @@ Deno.test("kernels: extreme codes in every row of a matmul (pair packing at its 
   }
 });
 
+Deno.test("scaleSearch: same layout, per-slot squared error never above absmax/qmax's, kernels still exact", () => {
+  const rng = new Rng(8);
+  for (const [t, g, rows, cols] of cases()) {
+    if (t.bitsPerWeight >= 32) continue;
+    // heavy tails make clipping the largest weight worthwhile
+    const w = randn(rng, rows * cols);
+    for (let i = 0; i < w.length; i += 7) w[i] *= 4;
+    const plain = t.quantize(w, rows, cols, g);
+    const searched = t.quantize(w, rows, cols, g, { scaleSearch: true });
+    const label = `${t.name} ${granularityToString(g)} [${rows},${cols}]`;
+    assert.equal(searched.data.length, plain.data.length, label);
+    assert.equal(searched.scales.length, plain.scales.length, label);
+    const dp = t.dequantize(plain), ds = t.dequantize(searched);
+    const { rowStride, groupStride, groupSize } = scaleStrides(cols, g);
+    const ep = new Float64Array(plain.scales.length);
+    const es = new Float64Array(plain.scales.length);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        const si = r * rowStride + Math.floor(c / groupSize) * groupStride;
+        ep[si] += (w[i] - dp[i]) ** 2;
+        es[si] += (w[i] - ds[i]) ** 2;
+        // every code is in range and the dequantized value is q·scale
+        assert.ok(
+          Math.abs(ds[i]) <= (qmax(t) + 1) * searched.scales[si] * (1 + 1e-6),
+        );
+      }
+    }
+    for (let si = 0; si < ep.length; si++) {
+      assert.ok(
+        es[si] <= ep[si] * (1 + 1e-9),
+        `${label} slot ${si}: ${es[si]} > ${ep[si]}`,
+      );
+    }
+    const x = randn(rng, cols), out = new Float32Array(rows);
+    t.reference.matvec(searched, x, out);
+    for (let r = 0; r < rows; r++) {
+      let e = 0, mag = 0;
+      for (let c = 0; c < cols; c++) {
+        e += ds[r * cols + c] * x[c];
+        mag += Math.abs(ds[r * cols + c] * x[c]);
+      }
+      assert.ok(Math.abs(out[r] - e) <= 1e-5 * mag + 1e-30, label);
+    }
+  }
+  // int4 per tensor on a heavy-tailed matrix: the search does find a better scale
+  const w = randn(rng, 64 * 64);
+  w[0] = 40;
+  const p = int4.quantize(w, 64, 64, "tensor");
+  const q = int4.quantize(w, 64, 64, "tensor", { scaleSearch: true });
+  assert.ok(q.scales[0] < p.scales[0]);
+});
+
 Deno.test("int8: packed layout of a hand-computed 2x4 matrix (per row, half away from zero)", () => {
   // row 0: absmax 127 → scale 1; row 1: absmax 254 → scale 2, 1/2 = 0.5 → 1
   const w = new Float32Array([127, -127, 3, 0, 254, 1, -1, 100]);

@@ -28,7 +28,7 @@ import {
 } from "./common.ts";
 
 const USAGE =
-  "usage: quantize --model M.tar.gz|M.bin [--tokenizer T.bin] --type int8|int4|fp32 [--group 32|row|tensor] [--out OUT.tar.gz] [--quantize-embedding] [--classifier-type int8|int4|fp32 [--classifier-group G]]";
+  "usage: quantize --model M.tar.gz|M.bin [--tokenizer T.bin] --type int8|int4|fp32 [--group 32|row|tensor] [--out OUT.tar.gz] [--quantize-embedding] [--classifier-type int8|int4|fp32 [--classifier-group G]] [--search-scales]";
 
 function baseName(p: string): string {
   return p.slice(p.lastIndexOf("/") + 1);
@@ -103,6 +103,7 @@ export async function main(args: string[]): Promise<void> {
     "quantize-embedding": { type: "boolean" },
     "classifier-type": { type: "string" },
     "classifier-group": { type: "string" },
+    "search-scales": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (v.help) {
@@ -172,6 +173,7 @@ export async function main(args: string[]): Promise<void> {
     backend: "js",
     classifierType: clsName,
     classifierGranularity: clsGranularity,
+    scaleSearch: v["search-scales"] === true,
   });
   const bytes = await saveModelArchive({
     weights: quantized,
@@ -185,6 +187,7 @@ export async function main(args: string[]): Promise<void> {
         classifier: `${quantized.classifier.weight.type}:${
           granularityToString(quantized.classifier.weight.granularity)
         }`,
+        scaleSearch: v["search-scales"] === true,
         from: baseName(model),
       },
     },

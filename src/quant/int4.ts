@@ -37,6 +37,7 @@ import type {
   LayoutSizes,
   LinearKernels,
   QMatrix,
+  QuantizeMatrixOptions,
   WeightType,
 } from "./types.ts";
 
@@ -238,6 +239,7 @@ export const int4: WeightType = {
     rows: number,
     cols: number,
     granularity: Granularity,
+    options?: QuantizeMatrixOptions,
   ): QMatrix {
     int4LayoutSizes(rows, cols, granularity);
     const { codes, scales } = quantizeCodes(
@@ -248,6 +250,7 @@ export const int4: WeightType = {
       granularity,
       -8,
       7,
+      options?.scaleSearch ?? false,
     );
     const data = new Uint8Array(codes.length >> 1);
     for (let i = 0; i < data.length; i++) {

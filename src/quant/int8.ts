@@ -34,6 +34,7 @@ import type {
   LayoutSizes,
   LinearKernels,
   QMatrix,
+  QuantizeMatrixOptions,
   WeightType,
 } from "./types.ts";
 
@@ -219,6 +220,7 @@ export const int8: WeightType = {
     rows: number,
     cols: number,
     granularity: Granularity,
+    options?: QuantizeMatrixOptions,
   ): QMatrix {
     const { codes, scales } = quantizeCodes(
       "int8",
@@ -228,6 +230,7 @@ export const int8: WeightType = {
       granularity,
       -127,
       127,
+      options?.scaleSearch ?? false,
     );
     return { type: "int8", rows, cols, granularity, data: codes, scales };
   },

@@ -45,6 +45,11 @@ export interface QuantizeOptions {
    * model's type.
    */
   readonly classifierType?: string;
+  /**
+   * Choose every scale to minimise the squared rounding error instead of
+   * absmax/qmax (see `QuantizeMatrixOptions.scaleSearch`). Default false.
+   */
+  readonly scaleSearch?: boolean;
   /** Granularity for {@linkcode QuantizeOptions.classifierType} (default: that type's default). */
   readonly classifierGranularity?: Granularity;
 }
@@ -133,6 +138,7 @@ function convert(
   m: QMatrix,
   target: WeightType,
   requested: Granularity,
+  scaleSearch: boolean,
 ): QMatrix {
   const granularity = fitGranularity(target, m.rows, m.cols, requested);
   if (
@@ -144,7 +150,7 @@ function convert(
   const w = m.type === "fp32"
     ? m.data as Float32Array
     : weightType(m.type).dequantize(m);
-  return target.quantize(w, m.rows, m.cols, granularity);
+  return target.quantize(w, m.rows, m.cols, granularity, { scaleSearch });
 }
 
 /**
@@ -176,7 +182,8 @@ export function quantizeModel(
   const backend = options.backend ?? "auto";
   const quantizeClassifier = options.quantizeClassifier ?? true;
   const quantizeEmbedding = options.quantizeEmbedding ?? false;
-  const q = (m: QMatrix): QMatrix => convert(m, target, g);
+  const search = options.scaleSearch ?? false;
+  const q = (m: QMatrix): QMatrix => convert(m, target, g, search);
   const lin = (l: Linear): Linear => makeLinear(q(l.weight), backend);
   const clsTarget = options.classifierType === undefined
     ? target
@@ -185,7 +192,8 @@ export function quantizeModel(
     ? g
     : options.classifierGranularity ?? clsTarget.defaultGranularity ??
       DEFAULT_GROUP_SIZE;
-  const qc = (m: QMatrix): QMatrix => convert(m, clsTarget, clsGranularity);
+  const qc = (m: QMatrix): QMatrix =>
+    convert(m, clsTarget, clsGranularity, search);
   const layers: LayerWeights[] = weights.layers.map((l) => ({
     ...l,
     wq: lin(l.wq),

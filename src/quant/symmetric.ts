@@ -27,6 +27,7 @@ export function quantizeCodes(
   granularity: Granularity,
   qmin: number,
   qmax: number,
+  scaleSearch = false,
 ): { codes: Int8Array; scales: Float32Array } {
   checkGranularity(typeName, rows, cols, granularity, typeName === "int4");
   if (w.length !== rows * cols) {
@@ -54,6 +55,20 @@ export function quantizeCodes(
     }
   }
   for (let i = 0; i < scales.length; i++) scales[i] = absmax[i] / qmax;
+  if (scaleSearch) {
+    searchScales(
+      w,
+      rows,
+      cols,
+      rowStride,
+      groupStride,
+      groupSize,
+      qmin,
+      qmax,
+      absmax,
+      scales,
+    );
+  }
   const codes = new Int8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
@@ -68,6 +83,62 @@ export function quantizeCodes(
     }
   }
   return { codes, scales };
+}
+
+/** Scale candidates tried by {@linkcode searchScales}: absmax / (qmax·f). */
+const SEARCH_FACTORS: readonly number[] = Array.from(
+  { length: 31 },
+  (_, k) => 0.85 + k * 0.01,
+);
+
+/**
+ * Replaces each slot's `absmax/qmax` scale by the candidate
+ * `absmax/(qmax·f)`, f ∈ [0.85, 1.15], with the least squared rounding error
+ * over the slot (clamping included; ties keep absmax/qmax, so the error never
+ * grows). Larger f trades clipping the extreme weight for a finer step
+ * everywhere else, and lets int4 use its code -8.
+ */
+function searchScales(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  rowStride: number,
+  groupStride: number,
+  groupSize: number,
+  qmin: number,
+  qmax: number,
+  absmax: Float64Array,
+  scales: Float32Array,
+): void {
+  const n = scales.length;
+  const best = new Float64Array(n).fill(Infinity);
+  const err = new Float64Array(n);
+  const cand = new Float32Array(n);
+  // f = 1 first, so that strict improvement is needed to move away from it.
+  const factors = [1, ...SEARCH_FACTORS.filter((f) => Math.abs(f - 1) > 1e-9)];
+  for (const f of factors) {
+    for (let i = 0; i < n; i++) cand[i] = absmax[i] / (qmax * f);
+    err.fill(0);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const si = r * rowStride + Math.floor(c / groupSize) * groupStride;
+        const s = cand[si];
+        if (s === 0) continue;
+        const v = w[r * cols + c];
+        let q = roundHalfAway(v / s);
+        if (q > qmax) q = qmax;
+        else if (q < qmin) q = qmin;
+        const d = v - q * s;
+        err[si] += d * d;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      if (err[i] < best[i]) {
+        best[i] = err[i];
+        scales[i] = cand[i];
+      }
+    }
+  }
 }
 
 /** Validates stored parts against the expected element counts. */

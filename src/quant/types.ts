@@ -55,6 +55,17 @@ export interface LinearKernels {
   readonly quantizesActivations?: boolean;
 }
 
+/** Options of {@linkcode WeightType.quantize}. */
+export interface QuantizeMatrixOptions {
+  /**
+   * Choose each scale to minimise the squared rounding error (trying
+   * `absmax/(qmax·f)` for f in [0.85, 1.15]) instead of plain `absmax/qmax`.
+   * Same layout; the largest weight may then be clipped, so the elementwise
+   * bound |w − deq| ≤ scale/2 no longer holds, only a smaller total error.
+   */
+  readonly scaleSearch?: boolean;
+}
+
 /** Element counts of a packed matrix's two arrays (see {@linkcode WeightType.layoutSizes}). */
 export interface LayoutSizes {
   /** Elements of `data` (fp32: floats; int8: bytes; int4: bytes, two weights each). */
@@ -84,6 +95,7 @@ export interface WeightType {
     rows: number,
     cols: number,
     granularity: Granularity,
+    options?: QuantizeMatrixOptions,
   ): QMatrix;
   /** Unpacks to a new fp32 `[rows, cols]` matrix (tests, conversion). */
   dequantize(m: QMatrix): Float32Array;

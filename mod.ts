@@ -41,6 +41,13 @@ export * from "./src/tokenizer/bpe.ts";
 export * from "./src/tokenizer/json.ts";
 export * from "./src/io/safetensors.ts";
 export * from "./src/io/archive.ts";
+export * from "./src/quant/wasm/mod.ts";
+export * from "./src/tensor/kernels.ts";
+export type { TrainKernels } from "./src/tensor/matmul.ts";
+export {
+  matmulBackwardF32Wasm,
+  matmulF32Wasm,
+} from "./src/tensor/wasm/matmul_wasm.ts";
 export * from "./src/io/llama2c.ts";
 export * from "./src/tokenizer/llama2c.ts";
 export * from "./src/model/model.ts";
@@ -48,3 +55,23 @@ export * from "./src/model/decode.ts";
 export * from "./src/kv/caches.ts";
 export * from "./src/generate/sampler.ts";
 export * from "./src/generate/generate.ts";
+export * from "./src/model/sequence.ts";
+export {
+  jsTrainKernels,
+  matmulBackwardF32,
+  matmulF32,
+} from "./src/tensor/matmul.ts";
+export * from "./src/tensor/rmsnorm.ts";
+export * from "./src/tensor/rope.ts";
+export * from "./src/tensor/attention.ts";
+export * from "./src/tensor/swiglu.ts";
+export * from "./src/tensor/crossentropy.ts";
+export * from "./src/tensor/embedding.ts";
+export * from "./src/train/params.ts";
+export * from "./src/train/backward.ts";
+export * from "./src/train/optim.ts";
+export * from "./src/train/data.ts";
+export * from "./src/train/trainer.ts";
+export * from "./src/train/checkpoint.ts";
+export * from "./src/train/kernels.ts";
+export * from "./src/eval/perplexity.ts";

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "random-checkpoint": async () =>
     (await import("./random_checkpoint.ts")).main,
   train: async () => (await import("./train.ts")).main,
+  eval: async () => (await import("./eval.ts")).main,
 };
 
 /**

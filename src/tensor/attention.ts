@@ -48,7 +48,20 @@ function axpy(
   for (let i = 0; i < n; i++) y[yo + i] += alpha * x[xo + i];
 }
 
-/** Forward: `out = softmax(q·kᵀ/√hs, causal) · v` per head; saves `att`. */
+/**
+ * Forward: `out = softmax(q·kᵀ/√hs, causal) · v` per head; saves `att`.
+ *
+ * @example
+ * ```ts
+ * import { attentionForward } from "@proj/tinyllm";
+ * const shape = { batch: 1, seqLen: 2, nHeads: 1, nKvHeads: 1, headSize: 2 };
+ * const q = new Float32Array(4), k = new Float32Array(4);
+ * const v = new Float32Array([1, 2, 3, 4]);
+ * const out = new Float32Array(4), att = new Float32Array(4);
+ * attentionForward(out, att, q, k, v, shape);
+ * console.log(out); // [1, 2, 2, 3]: position 1 averages v0 and v1
+ * ```
+ */
 export function attentionForward(
   out: Float32Array,
   att: Float32Array,
@@ -93,6 +106,19 @@ export function attentionForward(
 /**
  * Backward of {@linkcode attentionForward}: accumulates into `dq`, `dk`,
  * `dv` (zero them first) given `dout`; `scratch` holds ≥ seqLen floats.
+ *
+ * @example
+ * ```ts
+ * import { attentionBackward, attentionForward } from "@proj/tinyllm";
+ * const shape = { batch: 1, seqLen: 2, nHeads: 1, nKvHeads: 1, headSize: 2 };
+ * const q = new Float32Array(4), k = new Float32Array(4), v = new Float32Array(4);
+ * const out = new Float32Array(4), att = new Float32Array(4);
+ * attentionForward(out, att, q, k, v, shape);
+ * const dq = new Float32Array(4), dk = new Float32Array(4), dv = new Float32Array(4);
+ * attentionBackward(dq, dk, dv, new Float32Array(2), new Float32Array([1, 0, 1, 0]),
+ *   att, q, k, v, shape);
+ * console.log(dv); // [1.5, 0, 0.5, 0]
+ * ```
  */
 export function attentionBackward(
   dq: Float32Array,

@@ -9,6 +9,14 @@
  * Writes `losses[i]` and the log-sum-exp `lse[i]` (saved for backward) and
  * leaves `logits` untouched. Returns the mean loss over the `n` rows
  * (summed in float64).
+ *
+ * @example
+ * ```ts
+ * import { crossEntropyForward } from "@proj/tinyllm";
+ * const losses = new Float32Array(1), lse = new Float32Array(1);
+ * const loss = crossEntropyForward(losses, lse, new Float32Array(4), [2], 1, 4);
+ * console.log(loss.toFixed(4)); // "1.3863" = ln 4
+ * ```
  */
 export function crossEntropyForward(
   losses: Float32Array,
@@ -40,6 +48,15 @@ export function crossEntropyForward(
  * Backward of {@linkcode crossEntropyForward} for the loss
  * `scale · Σ_i losses[i]` (scale = 1/n for the mean): overwrites `logits` in
  * place with `∂L/∂logits = scale · (softmax(logits) − onehot(target))`.
+ *
+ * @example
+ * ```ts
+ * import { crossEntropyBackward, crossEntropyForward } from "@proj/tinyllm";
+ * const logits = new Float32Array(4), losses = new Float32Array(1), lse = new Float32Array(1);
+ * crossEntropyForward(losses, lse, logits, [2], 1, 4);
+ * crossEntropyBackward(logits, lse, [2], 1, 4, 1);
+ * console.log(logits); // [0.25, 0.25, -0.75, 0.25]
+ * ```
  */
 export function crossEntropyBackward(
   logits: Float32Array,

@@ -10,6 +10,15 @@ import type { QMatrix } from "../quant/types.ts";
  * Writes `out[i] = table[tokens[i]] (+ positions[i mod seqLen])` for `n`
  * rows of width `dim`. The token table may be any weight type (its rows are
  * dequantized through the weight-type table).
+ *
+ * @example
+ * ```ts
+ * import { embeddingForward, fp32Matrix } from "@proj/tinyllm";
+ * const table = fp32Matrix(new Float32Array([0, 0, 1, 2, 3, 4]), 3, 2);
+ * const out = new Float32Array(4);
+ * embeddingForward(out, [2, 1], table, null, 2, 2);
+ * console.log(out); // [3, 4, 1, 2]
+ * ```
  */
 export function embeddingForward(
   out: Float32Array,
@@ -35,6 +44,14 @@ export function embeddingForward(
  * Backward of {@linkcode embeddingForward}: accumulates `dout` rows into the
  * token rows they came from (`dtable`) and into the position rows (`dpos`,
  * when learned).
+ *
+ * @example
+ * ```ts
+ * import { embeddingBackward } from "@proj/tinyllm";
+ * const dtable = new Float32Array(6);
+ * embeddingBackward(dtable, null, new Float32Array([1, 1, 2, 2]), [1, 1], 2, 2, 2);
+ * console.log(dtable); // [0, 0, 3, 3, 0, 0]
+ * ```
  */
 export function embeddingBackward(
   dtable: Float32Array,

@@ -8,7 +8,17 @@
  * @module
  */
 
-/** `out[n, rows] = x[n, cols] · Wᵀ` (+ nothing: the model has no biases). */
+/**
+ * `out[n, rows] = x[n, cols] · Wᵀ` (+ nothing: the model has no biases).
+ *
+ * @example
+ * ```ts
+ * import { matmulF32 } from "@proj/tinyllm";
+ * const out = new Float32Array(2);
+ * matmulF32(out, new Float32Array([1, 1]), new Float32Array([1, 2, 3, 4]), 1, 2, 2);
+ * console.log(out); // [3, 7]
+ * ```
+ */
 export function matmulF32(
   out: Float32Array,
   x: Float32Array,
@@ -48,6 +58,15 @@ export function matmulF32(
 /**
  * Backward of {@linkcode matmulF32}: accumulates `dx[n, cols] += dout · W`
  * (skipped when `dx` is null) and `dw[rows, cols] += doutᵀ · x`.
+ *
+ * @example
+ * ```ts
+ * import { matmulBackwardF32 } from "@proj/tinyllm";
+ * const dx = new Float32Array(2), dw = new Float32Array(4);
+ * matmulBackwardF32(dx, dw, new Float32Array([1, 0]), new Float32Array([5, 6]),
+ *   new Float32Array([1, 2, 3, 4]), 1, 2, 2);
+ * console.log(dx, dw); // [1, 2] [5, 6, 0, 0]
+ * ```
  */
 export function matmulBackwardF32(
   dx: Float32Array | null,
@@ -130,7 +149,15 @@ export interface TrainKernels {
   ): void;
 }
 
-/** The pure-TypeScript training kernels (portable default and reference). */
+/**
+ * The pure-TypeScript training kernels (portable default and reference).
+ *
+ * @example
+ * ```ts
+ * import { jsTrainKernels } from "@proj/tinyllm";
+ * console.log(jsTrainKernels.backend); // "js"
+ * ```
+ */
 export const jsTrainKernels: TrainKernels = {
   backend: "js",
   matmul: matmulF32,

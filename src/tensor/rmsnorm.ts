@@ -10,6 +10,14 @@
 /**
  * Normalises `n` rows of width `dim`, saving the reciprocal RMS of each row
  * in `rstd` (length ≥ n).
+ *
+ * @example
+ * ```ts
+ * import { rmsnormForward } from "@proj/tinyllm";
+ * const out = new Float32Array(2), rstd = new Float32Array(1);
+ * rmsnormForward(out, rstd, new Float32Array([3, 4]), new Float32Array([1, 1]), 1, 2, 0);
+ * console.log(out); // ≈ [0.8485, 1.1314]: x / rms(x), rms = √12.5
+ * ```
  */
 export function rmsnormForward(
   out: Float32Array,
@@ -36,6 +44,18 @@ export function rmsnormForward(
  * `dw += ∂L/∂w` given `dout = ∂L/∂out`.
  *
  * With `xhat = x·rstd`: `dx_j = rstd · (w_j·dout_j − xhat_j · mean_k(w_k·dout_k·xhat_k))`.
+ *
+ * @example
+ * ```ts
+ * import { rmsnormBackward, rmsnormForward } from "@proj/tinyllm";
+ * const x = new Float32Array([3, 4]), w = new Float32Array([1, 1]);
+ * const out = new Float32Array(2), rstd = new Float32Array(1);
+ * rmsnormForward(out, rstd, x, w, 1, 2, 0);
+ * const dx = new Float32Array(2), dw = new Float32Array(2);
+ * // the output is scale-invariant in x, so moving along x changes nothing
+ * rmsnormBackward(dx, dw, new Float32Array([3, 4]), x, w, rstd, 1, 2);
+ * console.log(Math.abs(dx[0] * 3 + dx[1] * 4) < 1e-6); // true
+ * ```
  */
 export function rmsnormBackward(
   dx: Float32Array,

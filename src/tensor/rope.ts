@@ -19,7 +19,16 @@ export interface RopeTable {
   readonly sin: Float64Array;
 }
 
-/** Builds the cos/sin table for `positions` positions. */
+/**
+ * Builds the cos/sin table for `positions` positions.
+ *
+ * @example
+ * ```ts
+ * import { ropeTable } from "@proj/tinyllm";
+ * const t = ropeTable(4, 8, 10000);
+ * console.log(t.cos.length, t.cos[0]); // 16 1
+ * ```
+ */
 export function ropeTable(
   headSize: number,
   positions: number,
@@ -43,6 +52,14 @@ export function ropeTable(
 /**
  * Rotates, in place, `n` rows of width `width` (a whole number of heads);
  * row `r` is at position `r mod seqLen` (rows are `[batch, seqLen]`).
+ *
+ * @example
+ * ```ts
+ * import { ropeForward, ropeTable } from "@proj/tinyllm";
+ * const x = new Float32Array([1, 0, 1, 0, 1, 0, 1, 0]); // 2 positions × width 4
+ * ropeForward(x, 2, 4, 2, ropeTable(4, 2, 10000));
+ * console.log(x[0], x[4].toFixed(4)); // 1 "0.5403" (position 1 rotates by 1 rad)
+ * ```
  */
 export function ropeForward(
   x: Float32Array,
@@ -69,6 +86,15 @@ export function ropeForward(
 /**
  * Backward of {@linkcode ropeForward}, in place on the gradient: a rotation's
  * transpose is the rotation by the opposite angle.
+ *
+ * @example
+ * ```ts
+ * import { ropeBackward, ropeForward, ropeTable } from "@proj/tinyllm";
+ * const t = ropeTable(2, 3, 10000), x = new Float32Array([1, 2, 3, 4, 5, 6]);
+ * ropeForward(x, 3, 2, 3, t);
+ * ropeBackward(x, 3, 2, 3, t); // the inverse rotation
+ * console.log(x.map(Math.round)); // [1, 2, 3, 4, 5, 6]
+ * ```
  */
 export function ropeBackward(
   dx: Float32Array,

@@ -5,7 +5,17 @@
  * @module
  */
 
-/** `out[i] = silu(h1[i]) · h3[i]` for `n` elements (h1 and h3 are kept for backward). */
+/**
+ * `out[i] = silu(h1[i]) · h3[i]` for `n` elements (h1 and h3 are kept for backward).
+ *
+ * @example
+ * ```ts
+ * import { swigluForward } from "@proj/tinyllm";
+ * const out = new Float32Array(1);
+ * swigluForward(out, new Float32Array([0]), new Float32Array([5]), 1);
+ * console.log(out[0]); // 0: silu(0) = 0
+ * ```
+ */
 export function swigluForward(
   out: Float32Array,
   h1: Float32Array,
@@ -22,6 +32,14 @@ export function swigluForward(
  * Backward of {@linkcode swigluForward}: writes (does not accumulate)
  * `dh1 = dout · h3 · silu'(h1)` and `dh3 = dout · silu(h1)`, where
  * `silu'(z) = σ(z)·(1 + z·(1 − σ(z)))`.
+ *
+ * @example
+ * ```ts
+ * import { swigluBackward } from "@proj/tinyllm";
+ * const dh1 = new Float32Array(1), dh3 = new Float32Array(1);
+ * swigluBackward(dh1, dh3, new Float32Array([1]), new Float32Array([0]), new Float32Array([2]), 1);
+ * console.log(dh1[0], dh3[0]); // 1 0: silu'(0) = 0.5, times h3 = 2
+ * ```
  */
 export function swigluBackward(
   dh1: Float32Array,

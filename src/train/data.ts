@@ -65,6 +65,15 @@ export function sampleBatch(
 /**
  * Fills `tokens`/`targets` with window `index` of `count` windows spread
  * evenly over `data` (deterministic, for validation).
+ *
+ * @example
+ * ```ts
+ * import { evenWindow } from "@proj/tinyllm";
+ * const data = Int32Array.from({ length: 10 }, (_, i) => i);
+ * const x = new Int32Array(3), y = new Int32Array(3);
+ * evenWindow(data, 1, 2, 3, x, y); // the last of 2 windows
+ * console.log(x, y); // [6, 7, 8] [7, 8, 9]
+ * ```
  */
 export function evenWindow(
   data: Int32Array,

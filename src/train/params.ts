@@ -164,7 +164,17 @@ export function paramViews(
   };
 }
 
-/** Wraps training kernels as the `LinearKernels` of fp32 matrices. */
+/**
+ * Wraps training kernels as the `LinearKernels` of fp32 matrices.
+ *
+ * @example
+ * ```ts
+ * import { fp32LinearKernels, fp32Matrix, jsTrainKernels } from "@proj/tinyllm";
+ * const k = fp32LinearKernels(jsTrainKernels), out = new Float32Array(2);
+ * k.matmul(fp32Matrix(new Float32Array([1, 2, 3, 4]), 2, 2), new Float32Array([1, 1]), 1, out);
+ * console.log(out); // [3, 7]
+ * ```
+ */
 export function fp32LinearKernels(kernels: TrainKernels): LinearKernels {
   return {
     backend: kernels.backend === "wasm" ? "wasm" : "js",
@@ -235,6 +245,16 @@ export function weightsFromParams(
 /**
  * Copies fp32 model weights (e.g. a loaded archive) into a fresh flat
  * parameter buffer of `layout`. Every matrix must be fp32.
+ *
+ * @example
+ * ```ts
+ * import { paramLayout, paramsFromWeights, randomModelWeights } from "@proj/tinyllm";
+ * const w = randomModelWeights({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
+ *   nKvHeads: 1, vocabSize: 11, seqLen: 5, positional: "rope",
+ *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * const flat = paramsFromWeights(paramLayout(w.config), w);
+ * console.log(flat[0] === (w.tokenEmbedding.data as Float32Array)[0]); // true
+ * ```
  */
 export function paramsFromWeights(
   layout: ParamLayout,

@@ -102,6 +102,10 @@ export async function measureKvCache(
       ),
     ),
   ].sort((a, b) => a - b);
+  // Warm the JIT on both paths before the first timed length.
+  const warmLength = Math.min(8, m.weights.config.seqLen);
+  await generateTokens(m.weights, m.tokenizer, warmLength, "fp32");
+  await generateTokens(m.weights, m.tokenizer, warmLength, "none");
   for (const length of lengths) {
     const gen = (cache: "fp32" | "none") => async () => {
       const n = await generateTokens(m.weights, m.tokenizer, length, cache);
@@ -268,6 +272,16 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/** Whether `a` exists and was written after `b`. */
+async function newer(a: string, b: string): Promise<boolean> {
+  try {
+    const [sa, sb] = [await Deno.stat(a), await Deno.stat(b)];
+    return (sa.mtime?.getTime() ?? 0) >= (sb.mtime?.getTime() ?? 0);
+  } catch {
+    return false;
+  }
+}
+
 /** Trains the seed model in a subprocess (`deno task train --preset seed`). */
 async function trainSeed(): Promise<void> {
   log("dist/model.tar.gz is missing: training the seed model first");
@@ -333,6 +347,7 @@ export async function report(args: string[]): Promise<void> {
         ]] as const
       ) {
         const dst = modelPath.replace(/\.tar\.gz$/, "") + `-${suffix}.tar.gz`;
+        if (await newer(dst, modelPath)) continue; // e.g. from deno task quantize
         await saveQuantizedArchive(modelPath, dst, type, g);
         log(`wrote ${dst}`);
       }

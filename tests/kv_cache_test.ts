@@ -212,3 +212,39 @@ Deno.test("kv int8: per-head round trip error ≤ scale/2", () => {
     }
   }
 });
+
+Deno.test("decode = sequence forward (1e-5) for learned positions, GQA and an unshared classifier", async () => {
+  const { createActivations, sequenceForward } = await import(
+    "../src/model/sequence.ts"
+  );
+  for (const positional of ["learned", "rope"] as const) {
+    const cfg = {
+      dim: 32,
+      hiddenDim: 48,
+      nLayers: 2,
+      nHeads: 4,
+      nKvHeads: 2,
+      vocabSize: 40,
+      seqLen: 16,
+      positional,
+      sharedClassifier: false,
+      normEps: 1e-5,
+      ropeTheta: 10000,
+    };
+    const w = randomModelWeights(cfg, 21, 0.3);
+    const toks = Array.from({ length: 16 }, (_, i) => (i * 13 + 5) % 40);
+    const acts = createActivations(cfg, 1, 16);
+    sequenceForward(w, acts, toks);
+    const got = run(w, new KvCacheFp32(cfg), toks);
+    for (let p = 0; p < 16; p++) {
+      for (let i = 0; i < 40; i++) {
+        assert.ok(
+          Math.abs(got[p][i] - acts.logits[p * 40 + i]) < 1e-5,
+          `${positional} pos ${p} logit ${i}: ${got[p][i]} vs ${
+            acts.logits[p * 40 + i]
+          }`,
+        );
+      }
+    }
+  }
+});

@@ -82,7 +82,13 @@ export function kvLatencySvg(rows: KvRow[], model: string): string {
     },
     marks: [
       Plot.ruleY([0]),
-      Plot.lineY(pts, { x: "length", y: "ms", stroke: "mode", strokeWidth: 2 }),
+      Plot.lineY(pts, {
+        x: "length",
+        y: "ms",
+        z: "mode",
+        stroke: "mode",
+        strokeWidth: 2,
+      }),
       Plot.dot(pts, { x: "length", y: "ms", fill: "mode", r: 3 }),
       Plot.ruleX(pts, { x: "length", y1: "lo", y2: "hi", stroke: "mode" }),
       Plot.text([...last("with cache"), ...last("without cache")], {
@@ -124,7 +130,7 @@ export function quantSvg(
   const data = rows.flatMap((r) => {
     const base = fp32.get(r.model);
     let v: number | null;
-    if (metric === "size") v = r.sizeBytes / 2 ** 20;
+    if (metric === "size") v = base ? 100 * r.sizeBytes / base.sizeBytes : null;
     else if (metric === "perplexity") {
       v = r.perplexity !== null && base?.perplexity
         ? 100 * (r.perplexity / base.perplexity - 1)
@@ -133,14 +139,15 @@ export function quantSvg(
     return v === null || !Number.isFinite(v) ? [] : [{ ...r, v }];
   });
   const label = {
-    size: "model size (MiB)",
+    size: "model size, % of fp32",
     perplexity: "perplexity change vs fp32 (%)",
     latency: "decode latency per token, relative to fp32",
   }[metric];
   const models = [...new Set(data.map((d) => d.model))];
   return svgOf({
     width: 220 * Math.max(1, models.length) + 60,
-    height: 320,
+    height: 340,
+    marginTop: 40,
     marginBottom: 70,
     fx: { label: null, domain: models },
     x: { domain: configDomain(rows), label: null, tickRotate: -35 },
@@ -148,6 +155,8 @@ export function quantSvg(
       label,
       grid: true,
       type: metric === "perplexity" ? "symlog" : "linear",
+      ticks: metric === "perplexity" ? [0, 1, 10, 100, 1000, 10000] : undefined,
+      tickFormat: metric === "perplexity" ? (d: number) => `${d}` : undefined,
     },
     color: { domain: configDomain(rows), scheme: "tableau10" },
     marks: [
@@ -157,9 +166,9 @@ export function quantSvg(
         fx: "model",
         x: "config",
         y: "v",
-        text: (d: { v: number }) =>
+        text: (d: { v: number; sizeBytes: number }) =>
           metric === "size"
-            ? d.v.toFixed(2)
+            ? `${(d.sizeBytes / 2 ** 20).toFixed(2)} MiB`
             : metric === "latency"
             ? `${d.v.toFixed(2)}×`
             : `${d.v >= 0 ? "+" : ""}${d.v.toFixed(2)}%`,

@@ -22,7 +22,11 @@ nav a[aria-current="page"] { color: var(--accent); font-weight: 600; }
 .wrap { max-width: 1080px; margin: 0 auto; padding: 0.8rem 1.2rem; }
 main h1 { margin-top: 0.5rem; }
 table { border-collapse: collapse; margin: 0.8rem 0 1.6rem; font-variant-numeric: tabular-nums; font-size: 0.92rem; }
-th, td { border-bottom: 1px solid var(--line); padding: 0.3rem 0.7rem; text-align: right; }
+th, td { border-bottom: 1px solid var(--line); padding: 0.3rem 0.7rem; text-align: right; white-space: nowrap; }
+table.training-record { max-width: 100%; }
+table.training-record td { white-space: normal; text-align: left; }
+table.training-record code { word-break: break-all; }
+table.training-record td span.kv { display: inline-block; margin-right: 1rem; }
 th { background: #f1f3f5; }
 td:first-child, th:first-child, td.text, th.text { text-align: left; }
 figure { margin: 1rem 0 2rem; overflow-x: auto; }

@@ -36,7 +36,7 @@ export default function Index({ data }: { data: SiteData }) {
   const fp = model ? quantRow(q, model, "fp32") : undefined;
   const i8 = model ? quantRow(q, model, "int8 G32") : undefined;
   const i4 = model ? quantRow(q, model, "int4 G32") : undefined;
-  const big = "stories15M-shaped";
+  const big = q.find((r) => r.model.startsWith("stories15M"))?.model ?? "";
   const bigFp = quantRow(q, big, "fp32");
   const bigI8 = quantRow(q, big, "int8 G32");
   const bigI4 = quantRow(q, big, "int4 G32");

@@ -2,10 +2,32 @@ import type { SiteData } from "../data.ts";
 import { Plot } from "../components/Table.tsx";
 
 function Value({ v }: { v: unknown }) {
-  if (v !== null && typeof v === "object") {
-    return <code>{JSON.stringify(v)}</code>;
+  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    // Nested records (hyper-parameters, results) as key: value pairs.
+    return (
+      <>
+        {Object.entries(v as Record<string, unknown>).map(([k, x]) => (
+          <span class="kv" key={k}>
+            {k}:{" "}
+            <code>{typeof x === "object" ? JSON.stringify(x) : String(x)}</code>
+          </span>
+        ))}
+      </>
+    );
   }
+  if (Array.isArray(v)) return <code>{JSON.stringify(v)}</code>;
   return <>{v === null || v === undefined ? "—" : String(v)}</>;
+}
+
+/** The final validation perplexity, wherever the record keeps it. */
+function valPerplexity(raw: Record<string, unknown>): number | null {
+  for (const v of [raw, ...Object.values(raw)]) {
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      const p = (v as Record<string, unknown>)["valPerplexity"];
+      if (typeof p === "number" && Number.isFinite(p)) return p;
+    }
+  }
+  return null;
 }
 
 /** Training page: loss curves and the archives' training records. */
@@ -37,6 +59,15 @@ export default function Training({ data }: { data: SiteData }) {
       {runs.map((r) => (
         <section>
           <h2>{r.model}</h2>
+          {valPerplexity(r.raw) !== null
+            ? (
+              <p class="val-perplexity">
+                Validation perplexity <b>{valPerplexity(r.raw)!.toFixed(1)}</b>
+                {" "}
+                (original project: 1052.43 with the same 1004-word vocabulary).
+              </p>
+            )
+            : null}
           <table class="training-record" data-model={r.model}>
             <tbody>
               {Object.entries(r.raw).filter(([, v]) =>

@@ -1,4 +1,5 @@
 // Each layer's backward vs central finite differences of its forward.
+import assert from "node:assert/strict";
 import { Rng } from "../src/random.ts";
 import { rmsnormBackward, rmsnormForward } from "../src/tensor/rmsnorm.ts";
 import { ropeBackward, ropeForward, ropeTable } from "../src/tensor/rope.ts";
@@ -10,7 +11,9 @@ import {
 import { swigluBackward, swigluForward } from "../src/tensor/swiglu.ts";
 import {
   crossEntropyBackward,
+  crossEntropyBackwardFromProbs,
   crossEntropyForward,
+  crossEntropyForwardToProbs,
 } from "../src/tensor/crossentropy.ts";
 import {
   embeddingBackward,
@@ -122,6 +125,19 @@ Deno.test("gradcheck: cross-entropy", () => {
   const d = logits.slice();
   crossEntropyBackward(d, lse, targets, n, V, 1 / n);
   assertGradClose("cross-entropy dlogits", d, numeric);
+});
+
+Deno.test("gradcheck: cross-entropy through in-place probabilities (training path)", () => {
+  const n = 3, V = 7, targets = [4, 0, 6];
+  const logits = randn(n * V, rng, 2);
+  const losses = new Float32Array(n), lse = new Float32Array(n);
+  const loss = () => crossEntropyForward(losses, lse, logits, targets, n, V);
+  const numeric = numericGrad(logits, loss);
+  const probs = logits.slice();
+  const mean = crossEntropyForwardToProbs(losses, probs, targets, n, V);
+  assert.ok(Math.abs(mean - loss()) < 1e-6);
+  crossEntropyBackwardFromProbs(probs, targets, n, V, 1 / n);
+  assertGradClose("cross-entropy (probs) dlogits", probs, numeric);
 });
 
 Deno.test("gradcheck: embedding (tokens and learned positions)", () => {

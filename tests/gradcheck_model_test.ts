@@ -64,7 +64,9 @@ for (
     const loss = () => sequenceForward(weights, acts, tokens, targets);
     const numeric = numericGrad(flat, loss, 1e-2);
     const grad = new Float32Array(layout.size);
-    loss();
+    // the training path: probabilities replace the logits in place
+    sequenceForward(weights, acts, tokens, targets, { keepLogits: false });
+    assert.ok(acts.logitsAreProbs);
     modelBackward(
       params,
       paramViews(layout, grad),

@@ -125,7 +125,9 @@ export function perplexity(
           targets[b * T + t] = stream[s + t + 1];
         }
       }
-      nll += sequenceForward(weights, a, tokens, targets) * nb * T;
+      nll +=
+        sequenceForward(weights, a, tokens, targets, { keepLogits: false }) *
+        nb * T;
       options.onProgress?.((w + nb) * T, total);
     }
     const rest = total - full * T;

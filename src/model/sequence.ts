@@ -15,7 +15,10 @@ import { rmsnormForward } from "../tensor/rmsnorm.ts";
 import { ropeForward, type RopeTable, ropeTable } from "../tensor/rope.ts";
 import { attentionForward, type AttentionShape } from "../tensor/attention.ts";
 import { swigluForward } from "../tensor/swiglu.ts";
-import { crossEntropyForward } from "../tensor/crossentropy.ts";
+import {
+  crossEntropyForward,
+  crossEntropyForwardToProbs,
+} from "../tensor/crossentropy.ts";
 import { embeddingForward } from "../tensor/embedding.ts";
 
 /** Saved activations of one transformer block (views into {@linkcode Activations}). */
@@ -71,8 +74,13 @@ export interface Activations {
   readonly rstdFinal: Float32Array;
   /** `rmsnorm(xOut)` `[N, dim]`. */
   readonly xFinal: Float32Array;
-  /** Logits `[N, vocab]` (overwritten by their gradient in backward). */
+  /**
+   * Logits `[N, vocab]`; softmax probabilities instead when the last forward
+   * ran with `keepLogits: false`; their gradient after backward.
+   */
   readonly logits: Float32Array;
+  /** Whether `logits` holds probabilities (set by the last forward). */
+  logitsAreProbs: boolean;
   /** Per-position loss `[N]` (when targets are given). */
   readonly losses: Float32Array;
   /** Per-position log-sum-exp of the logits `[N]`. */
@@ -142,6 +150,7 @@ export function createActivations(
     logits: f(n * vocabSize),
     losses: f(n),
     lse: f(n),
+    logitsAreProbs: false,
     proj: f(n * dim),
     rope: config.positional === "rope"
       ? ropeTable(headSize(config), seqLen, config.ropeTheta)
@@ -154,6 +163,16 @@ export function createActivations(
       headSize: headSize(config),
     },
   };
+}
+
+/** Options of {@linkcode sequenceForward}. */
+export interface SequenceForwardOptions {
+  /**
+   * Keep the logits in `acts.logits` (default true). With false and
+   * targets, they are replaced by the softmax probabilities, which saves
+   * recomputing every exponential in backward (training).
+   */
+  keepLogits?: boolean;
 }
 
 function project(lin: Linear, x: Float32Array, n: number, out: Float32Array) {
@@ -185,6 +204,7 @@ export function sequenceForward(
   acts: Activations,
   tokens: ArrayLike<number>,
   targets?: ArrayLike<number>,
+  options: SequenceForwardOptions = {},
 ): number {
   const cfg = weights.config;
   const { n, seqLen: T } = acts;
@@ -245,6 +265,7 @@ export function sequenceForward(
     normEps,
   );
   project(weights.classifier, acts.xFinal, n, acts.logits);
+  acts.logitsAreProbs = false;
   if (!targets) return NaN;
   for (let i = 0; i < n; i++) {
     const t = targets[i];
@@ -255,6 +276,16 @@ export function sequenceForward(
         }`,
       );
     }
+  }
+  if (options.keepLogits === false) {
+    acts.logitsAreProbs = true;
+    return crossEntropyForwardToProbs(
+      acts.losses,
+      acts.logits,
+      targets,
+      n,
+      vocabSize,
+    );
   }
   return crossEntropyForward(
     acts.losses,

@@ -75,3 +75,72 @@ export function crossEntropyBackward(
     logits[o + targets[i]] -= scale;
   }
 }
+
+/**
+ * {@linkcode crossEntropyForward} for training: the same losses, but the
+ * logits are overwritten in place by the softmax probabilities, so each
+ * exponential is computed once (backward: {@linkcode crossEntropyBackwardFromProbs}).
+ * Returns the mean loss over the `n` rows.
+ *
+ * @example
+ * ```ts
+ * import { crossEntropyForwardToProbs } from "@proj/tinyllm";
+ * const logits = new Float32Array(4), losses = new Float32Array(1);
+ * const loss = crossEntropyForwardToProbs(losses, logits, [2], 1, 4);
+ * console.log(loss.toFixed(4), logits); // "1.3863" [0.25, 0.25, 0.25, 0.25]
+ * ```
+ */
+export function crossEntropyForwardToProbs(
+  losses: Float32Array,
+  logits: Float32Array,
+  targets: ArrayLike<number>,
+  n: number,
+  vocab: number,
+): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * vocab;
+    let max = -Infinity;
+    for (let j = 0; j < vocab; j++) {
+      if (logits[o + j] > max) max = logits[o + j];
+    }
+    let sum = 0;
+    for (let j = 0; j < vocab; j++) {
+      const e = Math.exp(logits[o + j] - max);
+      sum += e;
+      logits[o + j] = e;
+    }
+    const target = targets[i];
+    const loss = Math.log(sum) - Math.log(logits[o + target]);
+    losses[i] = loss;
+    total += loss;
+    const inv = 1 / sum;
+    for (let j = 0; j < vocab; j++) logits[o + j] *= inv;
+  }
+  return total / n;
+}
+
+/**
+ * Backward of {@linkcode crossEntropyForwardToProbs} for the loss
+ * `scale · Σ_i losses[i]`: turns the probabilities in place into
+ * `scale · (probs − onehot(target))`.
+ *
+ * @example
+ * ```ts
+ * import { crossEntropyBackwardFromProbs } from "@proj/tinyllm";
+ * const probs = new Float32Array([0.25, 0.25, 0.25, 0.25]);
+ * crossEntropyBackwardFromProbs(probs, [2], 1, 4, 1);
+ * console.log(probs); // [0.25, 0.25, -0.75, 0.25]
+ * ```
+ */
+export function crossEntropyBackwardFromProbs(
+  probs: Float32Array,
+  targets: ArrayLike<number>,
+  n: number,
+  vocab: number,
+  scale: number,
+): void {
+  const end = n * vocab;
+  for (let i = 0; i < end; i++) probs[i] *= scale;
+  for (let i = 0; i < n; i++) probs[i * vocab + targets[i]] -= scale;
+}

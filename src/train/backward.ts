@@ -8,7 +8,10 @@
  */
 import { kvDim, type ModelConfig } from "../model/config.ts";
 import type { Activations } from "../model/sequence.ts";
-import { crossEntropyBackward } from "../tensor/crossentropy.ts";
+import {
+  crossEntropyBackward,
+  crossEntropyBackwardFromProbs,
+} from "../tensor/crossentropy.ts";
 import { rmsnormBackward } from "../tensor/rmsnorm.ts";
 import { ropeBackward } from "../tensor/rope.ts";
 import { attentionBackward } from "../tensor/attention.ts";
@@ -114,7 +117,11 @@ export function modelBackward(
   const s = state;
 
   // loss → logits → final norm
-  crossEntropyBackward(acts.logits, acts.lse, targets, n, vocabSize, 1 / n);
+  if (acts.logitsAreProbs) {
+    crossEntropyBackwardFromProbs(acts.logits, targets, n, vocabSize, 1 / n);
+  } else {
+    crossEntropyBackward(acts.logits, acts.lse, targets, n, vocabSize, 1 / n);
+  }
   const dlogits = acts.logits;
   s.dxb.fill(0);
   kernels.matmulBackward(

@@ -282,6 +282,7 @@ export class Trainer {
       this.#acts,
       this.#tokens,
       this.#targets,
+      { keepLogits: false },
     );
     if (!Number.isFinite(loss)) {
       throw new InputError(
@@ -340,6 +341,7 @@ export class Trainer {
         this.#acts,
         this.#tokens,
         this.#targets,
+        { keepLogits: false },
       );
     }
     return total / h.evalBatches;

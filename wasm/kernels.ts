@@ -313,6 +313,8 @@ export function gemmAccF32(
  *   1: i16, each 32-block as [16 even-index codes][16 odd-index codes]
  *      (int4 weights, SIMD128: matches the nibble unpacking order)
  *   2: i8, permuted like mode 1 (int4 weights, relaxed dot)
+ *   3: i8, each 16-block as [positive parts][negative parts] (int8
+ *      weights, relaxed dot: w·q = w·max(q,0) − w·max(−q,0))
  * corr[g] = 2·Σq over the group: the int4 kernels dot the stored nibbles
  * (q+8) and subtract 8·Σq, spread as 2·Σq over the 4 lanes.
  */
@@ -347,6 +349,12 @@ export function quantizeActs(
       const idx = g * G + k;
       if (mode == 0) {
         store<i16>(qx + (<usize>idx << 1), <i16>q);
+      } else if (mode == 3) {
+        // each 16-block as [16 × max(q, 0)][16 × max(-q, 0)]: both halves
+        // are in 0..127, valid 7-bit operands of the relaxed dot
+        const base = qx + <usize>((idx & ~15) << 1) + <usize>(idx & 15);
+        store<i8>(base, <i8>(q > 0 ? q : 0));
+        store<i8>(base, <i8>(q < 0 ? -q : 0), 16);
       } else {
         const within = idx & 31;
         const pos = (idx & ~31) + ((within & 1) << 4) + (within >> 1);
@@ -362,7 +370,8 @@ export function quantizeActs(
 
 /**
  * int8 weights, activations quantized per group of G (G % 16 == 0) by
- * quantizeActs mode 0: out[r] = Σ_g sw[r·rs + g·gs]·sx[g]·Σ_k qw·qx, where
+ * quantizeActs mode 0 (SIMD128 build: i16 dots) or mode 3 (relaxed build:
+ * relaxed dots whose 7-bit operand is the positive/negative part, exact): out[r] = Σ_g sw[r·rs + g·gs]·sx[g]·Σ_k qw·qx, where
  * (rs, gs) are the weight-scale strides: grouped (cols/G, 1), row (1, 0),
  * tensor (0, 0). Two rows share each activation load.
  */
@@ -383,18 +392,38 @@ export function matvecQ8G(
     for (let g = 0; g < ng; g++) {
       let i0 = i32x4.splat(0);
       let i1 = i32x4.splat(0);
-      for (let k = 0; k < G; k += 16) {
-        const qlo = v128.load(qp);
-        const qhi = v128.load(qp, 16);
-        const v0 = v128.load(wp0);
-        const v1 = v128.load(wp1);
-        i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v0), qlo));
-        i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v0), qhi));
-        i1 = i32x4.add(i1, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v1), qlo));
-        i1 = i32x4.add(i1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v1), qhi));
-        wp0 += 16;
-        wp1 += 16;
-        qp += 32;
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        let n0 = i32x4.splat(0);
+        let n1 = i32x4.splat(0);
+        for (let k = 0; k < G; k += 16) {
+          const qpos = v128.load(qp);
+          const qneg = v128.load(qp, 16);
+          const v0 = v128.load(wp0);
+          const v1 = v128.load(wp1);
+          i0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v0, qpos, i0);
+          n0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v0, qneg, n0);
+          i1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v1, qpos, i1);
+          n1 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v1, qneg, n1);
+          wp0 += 16;
+          wp1 += 16;
+          qp += 32;
+        }
+        i0 = i32x4.sub(i0, n0);
+        i1 = i32x4.sub(i1, n1);
+      } else {
+        for (let k = 0; k < G; k += 16) {
+          const qlo = v128.load(qp);
+          const qhi = v128.load(qp, 16);
+          const v0 = v128.load(wp0);
+          const v1 = v128.load(wp1);
+          i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v0), qlo));
+          i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v0), qhi));
+          i1 = i32x4.add(i1, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v1), qlo));
+          i1 = i32x4.add(i1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v1), qhi));
+          wp0 += 16;
+          wp1 += 16;
+          qp += 32;
+        }
       }
       const s = load<f32>(sx + (<usize>g << 2));
       const wso = <usize>(g * gs) << 2;
@@ -411,12 +440,24 @@ export function matvecQ8G(
     let qp = qx;
     for (let g = 0; g < ng; g++) {
       let i0 = i32x4.splat(0);
-      for (let k = 0; k < G; k += 16) {
-        const v0 = v128.load(wp0);
-        i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v0), v128.load(qp)));
-        i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v0), v128.load(qp, 16)));
-        wp0 += 16;
-        qp += 32;
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        let n0 = i32x4.splat(0);
+        for (let k = 0; k < G; k += 16) {
+          const v0 = v128.load(wp0);
+          i0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v0, v128.load(qp), i0);
+          n0 = i32x4.relaxed_dot_i8x16_i7x16_add_s(v0, v128.load(qp, 16), n0);
+          wp0 += 16;
+          qp += 32;
+        }
+        i0 = i32x4.sub(i0, n0);
+      } else {
+        for (let k = 0; k < G; k += 16) {
+          const v0 = v128.load(wp0);
+          i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v0), v128.load(qp)));
+          i0 = i32x4.add(i0, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v0), v128.load(qp, 16)));
+          wp0 += 16;
+          qp += 32;
+        }
       }
       const s = load<f32>(sx + (<usize>g << 2));
       acc0 = madd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(load<f32>(swp0 + (<usize>(g * gs) << 2)) * s));

@@ -230,7 +230,8 @@ function quantMatmul(
   const qx = c.extra;
   const sx = qx + c.chunk * codeBytes;
   const corr = sx + c.chunk * groupBytes;
-  const mode = int4Weights ? (c.arena.variant === "relaxed" ? 2 : 1) : 0;
+  const relaxed = c.arena.variant === "relaxed";
+  const mode = int4Weights ? (relaxed ? 2 : 1) : (relaxed ? 3 : 0);
   chunked(c, m, x, n, out, (xp, op, count) => {
     for (let i = 0; i < count; i++) {
       k.quantizeActs(

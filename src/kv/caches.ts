@@ -71,6 +71,7 @@ export class KvCacheFp32 implements KvCache {
   readonly byteSize: number;
   readonly #keys: Float32Array;
   readonly #values: Float32Array;
+  readonly #acc: Float64Array;
   readonly #kvDim: number;
   readonly #hs: number;
   readonly #layerStride: number;
@@ -85,6 +86,7 @@ export class KvCacheFp32 implements KvCache {
     this.capacity = length;
     this.#kvDim = kvDim(config);
     this.#hs = headSize(config);
+    this.#acc = new Float64Array(this.#hs);
     this.#layerStride = length * this.#kvDim;
     this.#keys = new Float32Array(config.nLayers * this.#layerStride);
     this.#values = new Float32Array(config.nLayers * this.#layerStride);
@@ -117,13 +119,8 @@ export class KvCacheFp32 implements KvCache {
     pos: number,
     out: Float32Array,
   ): void {
-    const keys = this.#keys, hs = this.#hs, kvd = this.#kvDim;
-    let o = layer * this.#layerStride + kvHead * hs;
-    for (let t = 0; t <= pos; t++, o += kvd) {
-      let s = 0;
-      for (let i = 0; i < hs; i++) s += q[qOff + i] * keys[o + i];
-      out[t] = s;
-    }
+    const o = layer * this.#layerStride + kvHead * this.#hs;
+    dotRun(q, qOff, this.#keys, o, this.#kvDim, pos + 1, this.#hs, out, 0);
   }
 
   /** Probability-weighted sum of values 0..pos into `out[outOff..]`. */
@@ -135,13 +132,11 @@ export class KvCacheFp32 implements KvCache {
     out: Float32Array,
     outOff: number,
   ): void {
-    const values = this.#values, hs = this.#hs, kvd = this.#kvDim;
-    for (let i = 0; i < hs; i++) out[outOff + i] = 0;
-    let o = layer * this.#layerStride + kvHead * hs;
-    for (let t = 0; t <= pos; t++, o += kvd) {
-      const a = p[t];
-      for (let i = 0; i < hs; i++) out[outOff + i] += a * values[o + i];
-    }
+    const hs = this.#hs, acc = this.#acc;
+    acc.fill(0);
+    const o = layer * this.#layerStride + kvHead * hs;
+    mixRun(p, 0, this.#values, o, this.#kvDim, pos + 1, hs, acc);
+    for (let i = 0; i < hs; i++) out[outOff + i] = acc[i];
   }
 
   /** Clears the stored keys and values. */
@@ -312,6 +307,7 @@ export class KvCacheRing implements KvCache {
   readonly byteSize: number;
   readonly #keys: Float32Array;
   readonly #values: Float32Array;
+  readonly #acc: Float64Array;
   readonly #kvDim: number;
   readonly #hs: number;
   readonly #layerStride: number;
@@ -326,6 +322,7 @@ export class KvCacheRing implements KvCache {
     this.capacity = window;
     this.#kvDim = kvDim(config);
     this.#hs = headSize(config);
+    this.#acc = new Float64Array(this.#hs);
     this.#layerStride = window * this.#kvDim;
     this.#keys = new Float32Array(config.nLayers * this.#layerStride);
     this.#values = new Float32Array(config.nLayers * this.#layerStride);
@@ -353,19 +350,15 @@ export class KvCacheRing implements KvCache {
     pos: number,
     out: Float32Array,
   ): void {
-    const keys = this.#keys,
-      hs = this.#hs,
-      kvd = this.#kvDim,
-      w = this.capacity;
+    const hs = this.#hs, kvd = this.#kvDim, w = this.capacity;
     const first = this.firstVisible(pos);
     const base = layer * this.#layerStride + kvHead * hs;
-    let slot = first % w;
-    for (let t = first; t <= pos; t++) {
-      const o = base + slot * kvd;
-      let s = 0;
-      for (let i = 0; i < hs; i++) s += q[qOff + i] * keys[o + i];
-      out[t - first] = s;
-      if (++slot === w) slot = 0;
+    // the window is at most two contiguous runs of slots: [slot0, w) and [0, ...)
+    const slot0 = first % w, n = pos - first + 1;
+    const run1 = Math.min(n, w - slot0);
+    dotRun(q, qOff, this.#keys, base + slot0 * kvd, kvd, run1, hs, out, 0);
+    if (run1 < n) {
+      dotRun(q, qOff, this.#keys, base, kvd, n - run1, hs, out, run1);
     }
   }
 
@@ -378,26 +371,93 @@ export class KvCacheRing implements KvCache {
     out: Float32Array,
     outOff: number,
   ): void {
-    const values = this.#values,
-      hs = this.#hs,
-      kvd = this.#kvDim,
-      w = this.capacity;
+    const hs = this.#hs, kvd = this.#kvDim, w = this.capacity;
+    const acc = this.#acc;
     const first = this.firstVisible(pos);
     const base = layer * this.#layerStride + kvHead * hs;
-    for (let i = 0; i < hs; i++) out[outOff + i] = 0;
-    let slot = first % w;
-    for (let t = first; t <= pos; t++) {
-      const o = base + slot * kvd;
-      const a = p[t - first];
-      for (let i = 0; i < hs; i++) out[outOff + i] += a * values[o + i];
-      if (++slot === w) slot = 0;
-    }
+    const slot0 = first % w, n = pos - first + 1;
+    const run1 = Math.min(n, w - slot0);
+    acc.fill(0);
+    mixRun(p, 0, this.#values, base + slot0 * kvd, kvd, run1, hs, acc);
+    if (run1 < n) mixRun(p, run1, this.#values, base, kvd, n - run1, hs, acc);
+    for (let i = 0; i < hs; i++) out[outOff + i] = acc[i];
   }
 
   /** Clears the stored keys and values. */
   reset(): void {
     this.#keys.fill(0);
     this.#values.fill(0);
+  }
+}
+
+/**
+ * `out[outOff + t] = q[qOff..qOff+hs) · keys[o + t·stride ..)` for `count`
+ * consecutive positions (unrolled by 4 when the head size allows).
+ */
+function dotRun(
+  q: Float32Array,
+  qOff: number,
+  keys: Float32Array,
+  o: number,
+  stride: number,
+  count: number,
+  hs: number,
+  out: Float32Array,
+  outOff: number,
+): void {
+  if ((hs & 3) === 0) {
+    for (let t = 0; t < count; t++, o += stride) {
+      let s = 0;
+      for (let i = 0; i < hs; i += 4) {
+        s += q[qOff + i] * keys[o + i] + q[qOff + i + 1] * keys[o + i + 1] +
+          q[qOff + i + 2] * keys[o + i + 2] + q[qOff + i + 3] * keys[o + i + 3];
+      }
+      out[outOff + t] = s;
+    }
+    return;
+  }
+  for (let t = 0; t < count; t++, o += stride) {
+    let s = 0;
+    for (let i = 0; i < hs; i++) s += q[qOff + i] * keys[o + i];
+    out[outOff + t] = s;
+  }
+}
+
+/**
+ * `acc[i] += Σ_t p[pOff + t] · values[o + t·stride + i]` for `count`
+ * consecutive positions, accumulating in float64 four lanes at a time.
+ */
+function mixRun(
+  p: Float32Array,
+  pOff: number,
+  values: Float32Array,
+  o: number,
+  stride: number,
+  count: number,
+  hs: number,
+  acc: Float64Array,
+): void {
+  let i = 0;
+  for (; i + 4 <= hs; i += 4) {
+    let a0 = acc[i], a1 = acc[i + 1], a2 = acc[i + 2], a3 = acc[i + 3];
+    for (let t = 0, j = o + i; t < count; t++, j += stride) {
+      const w = p[pOff + t];
+      a0 += w * values[j];
+      a1 += w * values[j + 1];
+      a2 += w * values[j + 2];
+      a3 += w * values[j + 3];
+    }
+    acc[i] = a0;
+    acc[i + 1] = a1;
+    acc[i + 2] = a2;
+    acc[i + 3] = a3;
+  }
+  for (; i < hs; i++) {
+    let a = acc[i];
+    for (let t = 0, j = o + i; t < count; t++, j += stride) {
+      a += p[pOff + t] * values[j];
+    }
+    acc[i] = a;
   }
 }
 

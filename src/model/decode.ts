@@ -8,7 +8,7 @@
 import { InputError, ShapeError } from "../errors.ts";
 import type { KvCache } from "../kv/types.ts";
 import { weightType } from "../quant/table.ts";
-import { rmsnorm, rope, softmax, swiglu } from "../tensor/ops.ts";
+import { rmsnorm, swiglu } from "../tensor/ops.ts";
 import { headSize, kvDim, type ModelConfig } from "./config.ts";
 import type { ModelWeights } from "./weights.ts";
 import { runStateMatvecBytes } from "./model.ts";
@@ -39,6 +39,12 @@ export interface RunState {
   readonly v: Float32Array;
   /** Attention scores of one head over the visible positions (grows once to the cache's capacity). */
   att: Float32Array;
+  /** RoPE cosines of the current position, one per pair in a head `[headSize/2]`. */
+  readonly ropeCos: Float32Array;
+  /** RoPE sines of the current position `[headSize/2]`. */
+  readonly ropeSin: Float32Array;
+  /** RoPE frequency of each pair in a head `[headSize/2]`: theta^(-2i/headSize). */
+  readonly ropeFreq: Float64Array;
   /** Output logits `[vocabSize]`; {@linkcode forwardToken} returns this buffer. */
   readonly logits: Float32Array;
 }
@@ -81,6 +87,12 @@ export function createRunState(
     k: f(kv),
     v: f(kv),
     att: new Float32Array(seqLen),
+    ropeCos: new Float32Array(headSize(config) / 2),
+    ropeSin: new Float32Array(headSize(config) / 2),
+    ropeFreq: Float64Array.from(
+      { length: headSize(config) / 2 },
+      (_, i) => 1 / Math.pow(config.ropeTheta, (2 * i) / headSize(config)),
+    ),
     logits: f(vocabSize),
   };
 }
@@ -151,6 +163,15 @@ export function forwardToken(
   const first = cache.firstVisible(pos);
   const n = pos - first + 1;
   const invSqrtHs = 1 / Math.sqrt(hs);
+  if (!posEmb) {
+    // the rotation angles depend only on the position: once per token
+    const { ropeCos, ropeSin, ropeFreq } = state;
+    for (let i = 0; i < hs / 2; i++) {
+      const a = pos * ropeFreq[i];
+      ropeCos[i] = Math.cos(a);
+      ropeSin[i] = Math.sin(a);
+    }
+  }
 
   for (let l = 0; l < weights.layers.length; l++) {
     const L = weights.layers[l];
@@ -159,16 +180,15 @@ export function forwardToken(
     L.wk.kernels.matvec(L.wk.weight, xb, k);
     L.wv.kernels.matvec(L.wv.weight, xb, v);
     if (!posEmb) {
-      rope(q, 0, dim, hs, pos, c.ropeTheta);
-      rope(k, 0, kv, hs, pos, c.ropeTheta);
+      rotate(q, dim, hs, state.ropeCos, state.ropeSin);
+      rotate(k, kv, hs, state.ropeCos, state.ropeSin);
     }
     cache.store(l, pos, k, v);
 
     for (let h = 0; h < nHeads; h++) {
       const kvh = (h / group) | 0;
       cache.scores(l, kvh, q, h * hs, pos, att);
-      for (let t = 0; t < n; t++) att[t] *= invSqrtHs;
-      softmax(att, 0, n);
+      scaledSoftmax(att, n, invSqrtHs);
       cache.mix(l, kvh, att, pos, xb, h * hs);
     }
     L.wo.kernels.matvec(L.wo.weight, xb, xb2);
@@ -186,4 +206,39 @@ export function forwardToken(
   const cls = weights.classifier;
   cls.kernels.matvec(cls.weight, x, state.logits);
   return state.logits;
+}
+
+/**
+ * RoPE on adjacent pairs (llama2.c layout) with precomputed angles: pair j of
+ * every head is rotated by the angle of pair j.
+ */
+function rotate(
+  x: Float32Array,
+  n: number,
+  hs: number,
+  cos: Float32Array,
+  sin: Float32Array,
+): void {
+  for (let h = 0; h < n; h += hs) {
+    for (let j = 0; j < hs; j += 2) {
+      const c = cos[j >> 1], s = sin[j >> 1];
+      const x0 = x[h + j], x1 = x[h + j + 1];
+      x[h + j] = x0 * c - x1 * s;
+      x[h + j + 1] = x0 * s + x1 * c;
+    }
+  }
+}
+
+/** In place: `x[t] = softmax(x · scale)[t]` over the first `n` elements (scale > 0). */
+function scaledSoftmax(x: Float32Array, n: number, scale: number): void {
+  let max = -Infinity;
+  for (let t = 0; t < n; t++) if (x[t] > max) max = x[t];
+  let sum = 0;
+  for (let t = 0; t < n; t++) {
+    const e = Math.exp((x[t] - max) * scale);
+    x[t] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let t = 0; t < n; t++) x[t] *= inv;
 }

@@ -12,7 +12,10 @@
  * ../shared/reference/README.md, marked as such).
  *
  * tinyllm is timed like run.c: greedy, no prompt, from BOS, `steps` forward
- * passes, tok/s = (steps - 1) / time after the first token.
+ * passes, tok/s = (steps - 1) / time after the first token; `cpuTokPerSec`
+ * divides by this process's CPU time instead (robust on a shared machine).
+ * `--rounds N` interleaves N rounds (run.c, then every tinyllm variant) and
+ * reports medians.
  *
  * @module
  */
@@ -23,6 +26,7 @@ import {
   UsageError,
   writeFileAtomic,
 } from "../src/cli/common.ts";
+import process from "node:process";
 import {
   encodeLlama2cCheckpoint,
   parseLlama2cCheckpoint,
@@ -66,6 +70,11 @@ export interface DecodeResult {
   steps: number;
   tokPerSec: number;
   msPerToken: number;
+  /**
+   * Steps per second of this process's CPU time: the same figure with time
+   * the OS gave to other processes left out (the machines are shared).
+   */
+  cpuTokPerSec: number;
 }
 
 function argmax(a: Float32Array): number {
@@ -78,17 +87,29 @@ function argmax(a: Float32Array): number {
  * Times `steps` greedy decode steps from BOS (token 1), as run.c does:
  * tok/s over the steps after the first.
  */
-export function timeDecode(weights: ModelWeights, steps: number): number {
+export function timeDecode(
+  weights: ModelWeights,
+  steps: number,
+): { tokPerSec: number; cpuTokPerSec: number } {
   const state = createRunState(weights.config, weights);
   const cache = new KvCacheFp32(weights.config);
   let token = 1;
   let start = 0;
+  let cpu0 = process.cpuUsage();
   const n = Math.min(steps, weights.config.seqLen);
   for (let pos = 0; pos < n; pos++) {
-    if (pos === 1) start = performance.now();
+    if (pos === 1) {
+      start = performance.now();
+      cpu0 = process.cpuUsage();
+    }
     token = argmax(forwardToken(weights, state, cache, token, pos));
   }
-  return (n - 1) / ((performance.now() - start) / 1000);
+  const wall = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    tokPerSec: (n - 1) / wall,
+    cpuTokPerSec: (n - 1) / ((cpu.user + cpu.system) / 1e6),
+  };
 }
 
 /** Runs a llama2.c `run` binary and returns its "achieved tok/s". */
@@ -171,7 +192,7 @@ async function main(args: string[]): Promise<void> {
         const typed = type === "fp32" ? base : quantizeModel(base, type, 32);
         for (const backend of backends) {
           const w = withBackend(typed, backend);
-          const tokPerSec = timeDecode(w, steps);
+          const { tokPerSec, cpuTokPerSec } = timeDecode(w, steps);
           const kernels = w.layers[0].wq.kernels.backend === "wasm"
             ? `wasm-${wasmVariant()}`
             : w.layers[0].wq.kernels.backend;
@@ -182,6 +203,7 @@ async function main(args: string[]): Promise<void> {
             steps,
             tokPerSec,
             msPerToken: 1000 / tokPerSec,
+            cpuTokPerSec,
           });
           console.error(
             `tinyllm ${type} ${backend} (${kernels}): ${
@@ -200,12 +222,15 @@ async function main(args: string[]): Promise<void> {
           r.type === type && r.backend === backend
         );
         const tps = median(rs.map((r) => r.tokPerSec))!;
+        const cpuTps = median(rs.map((r) => r.cpuTokPerSec))!;
         return {
           type,
           backend,
           kernels: rs[0].kernels,
           tokPerSec: tps,
           msPerToken: 1000 / tps,
+          cpuTokPerSec: cpuTps,
+          cpuMsPerToken: 1000 / cpuTps,
           ratioVsRun: runcTokPerSec ? tps / runcTokPerSec : null,
           ratioVsReferenceRunO3: tps / REFERENCE_RUNC.runO3TokPerSec,
           ratioVsReferenceRunfast: tps / REFERENCE_RUNC.runfastTokPerSec,
@@ -240,7 +265,9 @@ async function main(args: string[]): Promise<void> {
       console.log(
         `${s.type.padEnd(5)} ${s.backend.padEnd(5)} ${
           s.tokPerSec.toFixed(1).padStart(7)
-        } tok/s  ${s.msPerToken.toFixed(2).padStart(6)} ms/token` +
+        } tok/s  ${s.msPerToken.toFixed(2).padStart(6)} ms/token (cpu ${
+          s.cpuMsPerToken.toFixed(2)
+        })` +
           (s.ratioVsRun
             ? `  ${s.ratioVsRun.toFixed(2)}x run.c`
             : `  ${s.ratioVsReferenceRunO3.toFixed(2)}x ref -O3, ${

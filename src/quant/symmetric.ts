@@ -110,32 +110,46 @@ function searchScales(
   absmax: Float64Array,
   scales: Float32Array,
 ): void {
-  const n = scales.length;
-  const best = new Float64Array(n).fill(Infinity);
-  const err = new Float64Array(n);
-  const cand = new Float32Array(n);
   // f = 1 first, so that strict improvement is needed to move away from it.
   const factors = [1, ...SEARCH_FACTORS.filter((f) => Math.abs(f - 1) > 1e-9)];
-  for (const f of factors) {
-    for (let i = 0; i < n; i++) cand[i] = absmax[i] / (qmax * f);
-    err.fill(0);
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const si = r * rowStride + Math.floor(c / groupSize) * groupStride;
-        const s = cand[si];
-        if (s === 0) continue;
-        const v = w[r * cols + c];
-        let q = roundHalfAway(v / s);
-        if (q > qmax) q = qmax;
-        else if (q < qmin) q = qmin;
-        const d = v - q * s;
-        err[si] += d * d;
+  const sse = (off: number, len: number, s: number): number => {
+    if (s === 0) return 0;
+    let e = 0;
+    for (let i = off; i < off + len; i++) {
+      const v = w[i];
+      let q = roundHalfAway(v / s);
+      if (q > qmax) q = qmax;
+      else if (q < qmin) q = qmin;
+      const d = v - q * s;
+      e += d * d;
+    }
+    return e;
+  };
+  if (rowStride === 0) {
+    // one scale for the whole tensor: sum each candidate's error over it
+    let best = Infinity;
+    for (const f of factors) {
+      const s = Math.fround(absmax[0] / (qmax * f));
+      const e = sse(0, rows * cols, s);
+      if (e < best) {
+        best = e;
+        scales[0] = s;
       }
     }
-    for (let i = 0; i < n; i++) {
-      if (err[i] < best[i]) {
-        best[i] = err[i];
-        scales[i] = cand[i];
+    return;
+  }
+  // per row or group: each slot is one contiguous run of weights
+  for (let r = 0; r < rows; r++) {
+    for (let c0 = 0; c0 < cols; c0 += groupSize) {
+      const si = r * rowStride + (c0 / groupSize) * groupStride;
+      let best = Infinity;
+      for (const f of factors) {
+        const s = Math.fround(absmax[si] / (qmax * f));
+        const e = sse(r * cols + c0, groupSize, s);
+        if (e < best) {
+          best = e;
+          scales[si] = s;
+        }
       }
     }
   }

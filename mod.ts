@@ -48,6 +48,7 @@ export {
   matmulBackwardF32Wasm,
   matmulF32Wasm,
 } from "./src/tensor/wasm/matmul_wasm.ts";
+export { KvCacheWasm } from "./src/tensor/wasm/kv_cache_wasm.ts";
 export * from "./src/io/llama2c.ts";
 export * from "./src/tokenizer/llama2c.ts";
 export * from "./src/model/model.ts";

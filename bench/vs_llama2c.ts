@@ -37,6 +37,7 @@ import { createRunState, forwardToken } from "../src/model/decode.ts";
 import { randomModelWeights, withBackend } from "../src/model/model.ts";
 import type { Backend, ModelWeights } from "../src/model/weights.ts";
 import { quantizeModel } from "../src/quant/policy.ts";
+import { KvCacheWasm } from "../src/tensor/wasm/kv_cache_wasm.ts";
 import { wasmVariant } from "../src/quant/wasm/mod.ts";
 
 /** stories15M's shape (llama2.c's random benchmark checkpoints use it). */
@@ -92,7 +93,10 @@ export function timeDecode(
   steps: number,
 ): { tokPerSec: number; cpuTokPerSec: number } {
   const state = createRunState(weights.config, weights);
-  const cache = new KvCacheFp32(weights.config);
+  // wasm models keep their KV cache in wasm memory too (SIMD attention)
+  const cache = weights.layers[0]?.wq.kernels.backend === "wasm"
+    ? new KvCacheWasm(weights.config)
+    : new KvCacheFp32(weights.config);
   let token = 1;
   let start = 0;
   let cpu0 = process.cpuUsage();

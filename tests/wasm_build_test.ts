@@ -27,6 +27,8 @@ Deno.test("both builds validate and export the kernels", async () => {
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes))
       .map((e) => e.name).sort();
     assert.deepEqual(names, [
+      "attnMix",
+      "attnScores",
       "gemmAccF32",
       "matmulF32",
       "matmulQ4G",

@@ -594,3 +594,57 @@ export function matmulQ4G(
     }
   }
 }
+
+// ------------------------------------------------------- decode attention
+
+/** out[t] = Σ_i q[i]·keys[t·stride + i] for t < n (one head's scores). */
+export function attnScores(
+  q: usize, keys: usize, stride: i32, n: i32, hs: i32, out: usize,
+): void {
+  const rowBytes = <usize>stride << 2;
+  for (let t = 0; t < n; t++) {
+    store<f32>(out + (<usize>t << 2), dotF32(q, keys + <usize>t * rowBytes, hs));
+  }
+}
+
+/** out[i] = Σ_t p[t]·values[t·stride + i] for i < hs (one head's mix). */
+export function attnMix(
+  p: usize, values: usize, stride: i32, n: i32, hs: i32, out: usize,
+): void {
+  const rowBytes = <usize>stride << 2;
+  let i = 0;
+  for (; i + 16 <= hs; i += 16) {
+    const base = values + (<usize>i << 2);
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let t = 0; t < n; t++) {
+      const g = f32x4.splat(load<f32>(p + (<usize>t << 2)));
+      const vp = base + <usize>t * rowBytes;
+      a0 = madd(a0, g, v128.load(vp));
+      a1 = madd(a1, g, v128.load(vp, 16));
+      a2 = madd(a2, g, v128.load(vp, 32));
+      a3 = madd(a3, g, v128.load(vp, 48));
+    }
+    const op = out + (<usize>i << 2);
+    v128.store(op, a0);
+    v128.store(op, a1, 16);
+    v128.store(op, a2, 32);
+    v128.store(op, a3, 48);
+  }
+  for (; i + 4 <= hs; i += 4) {
+    const base = values + (<usize>i << 2);
+    let a0 = f32x4.splat(0);
+    for (let t = 0; t < n; t++) {
+      a0 = madd(a0, f32x4.splat(load<f32>(p + (<usize>t << 2))), v128.load(base + <usize>t * rowBytes));
+    }
+    v128.store(out + (<usize>i << 2), a0);
+  }
+  for (; i < hs; i++) {
+    const base = values + (<usize>i << 2);
+    let s: f32 = 0;
+    for (let t = 0; t < n; t++) {
+      s += load<f32>(p + (<usize>t << 2)) * load<f32>(base + <usize>t * rowBytes);
+    }
+    store<f32>(out + (<usize>i << 2), s);
+  }
+}

@@ -149,6 +149,24 @@ export interface KernelExports {
     qStride: number,
     gStride: number,
   ): void;
+  /** One head's attention scores: `out[t] = q · keys[t·stride ..]`, t < n. */
+  attnScores(
+    q: number,
+    keys: number,
+    stride: number,
+    n: number,
+    hs: number,
+    out: number,
+  ): void;
+  /** One head's value mix: `out[i] = Σ_t p[t]·values[t·stride + i]`. */
+  attnMix(
+    p: number,
+    values: number,
+    stride: number,
+    n: number,
+    hs: number,
+    out: number,
+  ): void;
 }
 
 // Smallest modules using one SIMD128 / one relaxed-SIMD instruction

@@ -8,6 +8,8 @@
  */
 import { ConfigError, InputError, ShapeError } from "../errors.ts";
 import { createKvCache } from "../kv/caches.ts";
+import { modelArena } from "../quant/wasm/mod.ts";
+import { KvCacheWasm } from "../tensor/wasm/kv_cache_wasm.ts";
 import { createActivations, sequenceForward } from "../model/sequence.ts";
 import type { KvCache } from "../kv/types.ts";
 import { createRunState, forwardToken } from "../model/decode.ts";
@@ -32,7 +34,8 @@ export interface GenerateOptions {
   /** Stop when EOS is sampled (default true). */
   stopAtEos?: boolean;
   /**
-   * KV cache: `"fp32"` (default), `"int8"`, `"ring:N"` (sliding window of N
+   * KV cache: `"fp32"` (default; kept in WebAssembly memory with SIMD
+   * attention when the model was prepared for wasm), `"int8"`, `"ring:N"` (sliding window of N
    * positions; with RoPE generation may run past seqLen), or `"none"`: no
    * cache, the whole sequence is recomputed at every step (the baseline).
    */
@@ -102,7 +105,13 @@ export async function* generate(
     );
   }
   const replay = cacheSpec === "none";
-  const cache: KvCache | null = replay ? null : createKvCache(cacheSpec, c);
+  // A model whose weights live in WebAssembly memory gets the fp32 cache
+  // with SIMD attention (same numbers up to summation order).
+  const cache: KvCache | null = replay
+    ? null
+    : cacheSpec === "fp32" && modelArena(model)
+    ? new KvCacheWasm(c)
+    : createKvCache(cacheSpec, c);
   // With a ring cache and RoPE, positions are unbounded; otherwise seqLen.
   const maxPos = cache?.kind === "ring" && c.positional === "rope"
     ? Infinity

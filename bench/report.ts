@@ -21,6 +21,8 @@ import {
 } from "../src/cli/common.ts";
 import { createKvCache } from "../src/kv/caches.ts";
 import { withBackend } from "../src/model/model.ts";
+import { WEIGHT_TYPES } from "../src/quant/table.ts";
+import { selectKernels } from "../src/quant/policy.ts";
 import type { Backend } from "../src/model/weights.ts";
 import {
   type BenchModel,
@@ -362,7 +364,11 @@ export async function report(args: string[]): Promise<void> {
       randomStories15M(dir ? await loadLlama2cTokenizer32k(dir) : null),
     );
   }
-  const meta = runMeta(backend, quick);
+  // Record which kernels "auto" resolved to, per weight type.
+  const resolved = Object.values(WEIGHT_TYPES).map((t) =>
+    `${t.name}: ${selectKernels(t, backend).backend}`
+  ).join(", ");
+  const meta = runMeta(`${backend} (${resolved})`, quick);
 
   const kv: KvRow[] = [];
   const quant: QuantRow[] = [];

@@ -368,6 +368,29 @@ export function quantizeActs(
 
 // ------------------------------------------------ int8 / int4, integer dots
 
+// [Σ lanes of a, Σ lanes of b, Σ lanes of c, Σ lanes of d]: four groups'
+// integer sums in one vector, so their scales apply in one multiply.
+// @ts-ignore: decorator
+@inline function laneSums4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(i32x4.shuffle(a, b, 0, 1, 4, 5), i32x4.shuffle(a, b, 2, 3, 6, 7));
+  const cd = i32x4.add(i32x4.shuffle(c, d, 0, 1, 4, 5), i32x4.shuffle(c, d, 2, 3, 6, 7));
+  return i32x4.add(i32x4.shuffle(ab, cd, 0, 2, 4, 6), i32x4.shuffle(ab, cd, 1, 3, 5, 7));
+}
+
+// Integer dot of 16 int8 weights at wp with their codes at qp (32 bytes:
+// i16 codes, or relaxed: positive then negative parts), added to acc.
+// @ts-ignore: decorator
+@inline function dotQ8Block(acc: v128, wp: usize, qp: usize): v128 {
+  const v = v128.load(wp);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // w·q = w·max(q,0) + (−w)·max(−q,0); −w fits (|w| ≤ 127)
+    acc = i32x4.relaxed_dot_i8x16_i7x16_add_s(v, v128.load(qp), acc);
+    return i32x4.relaxed_dot_i8x16_i7x16_add_s(i8x16.neg(v), v128.load(qp, 16), acc);
+  }
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v), v128.load(qp)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v), v128.load(qp, 16)));
+}
+
 /**
  * int8 weights, activations quantized per group of G (G % 16 == 0) by
  * quantizeActs mode 0 (SIMD128 build: i16 dots) or mode 3 (relaxed build:
@@ -389,7 +412,49 @@ export function matvecQ8G(
     let acc0 = f32x4.splat(0);
     let acc1 = f32x4.splat(0);
     let qp = qx;
-    for (let g = 0; g < ng; g++) {
+    let g = 0;
+    // four groups at a time (as in matvecQ4G)
+    for (; g + 4 <= ng; g += 4) {
+      let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+      let a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      let b0 = i32x4.splat(0), b1 = i32x4.splat(0);
+      let b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+      for (let k = 0; k < G; k += 16) {
+        a0 = dotQ8Block(a0, wp0, qp);
+        b0 = dotQ8Block(b0, wp1, qp);
+        wp0 += 16;
+        wp1 += 16;
+        qp += 32;
+      }
+      for (let k = 0; k < G; k += 16) {
+        a1 = dotQ8Block(a1, wp0, qp);
+        b1 = dotQ8Block(b1, wp1, qp);
+        wp0 += 16;
+        wp1 += 16;
+        qp += 32;
+      }
+      for (let k = 0; k < G; k += 16) {
+        a2 = dotQ8Block(a2, wp0, qp);
+        b2 = dotQ8Block(b2, wp1, qp);
+        wp0 += 16;
+        wp1 += 16;
+        qp += 32;
+      }
+      for (let k = 0; k < G; k += 16) {
+        a3 = dotQ8Block(a3, wp0, qp);
+        b3 = dotQ8Block(b3, wp1, qp);
+        wp0 += 16;
+        wp1 += 16;
+        qp += 32;
+      }
+      const go = <usize>g << 2;
+      const sxv = v128.load(sx + go);
+      const sw0 = gs != 0 ? v128.load(swp0 + go) : f32x4.splat(load<f32>(swp0));
+      const sw1 = gs != 0 ? v128.load(swp1 + go) : f32x4.splat(load<f32>(swp1));
+      acc0 = madd(acc0, f32x4.convert_i32x4_s(laneSums4(a0, a1, a2, a3)), f32x4.mul(sw0, sxv));
+      acc1 = madd(acc1, f32x4.convert_i32x4_s(laneSums4(b0, b1, b2, b3)), f32x4.mul(sw1, sxv));
+    }
+    for (; g < ng; g++) {
       let i0 = i32x4.splat(0);
       let i1 = i32x4.splat(0);
       if (ASC_FEATURE_RELAXED_SIMD) {
@@ -507,7 +572,51 @@ export function matvecQ4G(
     let acc0 = f32x4.splat(0);
     let acc1 = f32x4.splat(0);
     let qp = qx;
-    for (let g = 0; g < ng; g++) {
+    let g = 0;
+    // four groups at a time: their integer sums share one convert, one
+    // correction and one scale multiply per row
+    for (; g + 4 <= ng; g += 4) {
+      let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
+      let a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      let b0 = i32x4.splat(0), b1 = i32x4.splat(0);
+      let b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+      for (let k = 0; k < G; k += 32) {
+        a0 = dotQ4Block(a0, wp0, qp);
+        b0 = dotQ4Block(b0, wp1, qp);
+        wp0 += 16;
+        wp1 += 16;
+        qp += qStep;
+      }
+      for (let k = 0; k < G; k += 32) {
+        a1 = dotQ4Block(a1, wp0, qp);
+        b1 = dotQ4Block(b1, wp1, qp);
+        wp0 += 16;
+        wp1 += 16;
+        qp += qStep;
+      }
+      for (let k = 0; k < G; k += 32) {
+        a2 = dotQ4Block(a2, wp0, qp);
+        b2 = dotQ4Block(b2, wp1, qp);
+        wp0 += 16;
+        wp1 += 16;
+        qp += qStep;
+      }
+      for (let k = 0; k < G; k += 32) {
+        a3 = dotQ4Block(a3, wp0, qp);
+        b3 = dotQ4Block(b3, wp1, qp);
+        wp0 += 16;
+        wp1 += 16;
+        qp += qStep;
+      }
+      const go = <usize>g << 2;
+      const cv = i32x4.shl(v128.load(corr + go), 2);
+      const sxv = v128.load(sx + go);
+      const sw0 = gs != 0 ? v128.load(swp0 + go) : f32x4.splat(load<f32>(swp0));
+      const sw1 = gs != 0 ? v128.load(swp1 + go) : f32x4.splat(load<f32>(swp1));
+      acc0 = madd(acc0, f32x4.convert_i32x4_s(i32x4.sub(laneSums4(a0, a1, a2, a3), cv)), f32x4.mul(sw0, sxv));
+      acc1 = madd(acc1, f32x4.convert_i32x4_s(i32x4.sub(laneSums4(b0, b1, b2, b3), cv)), f32x4.mul(sw1, sxv));
+    }
+    for (; g < ng; g++) {
       const go = <usize>g << 2;
       const wso = <usize>(g * gs) << 2;
       const cv = i32x4.splat(load<i32>(corr + go));

@@ -53,9 +53,9 @@ function tiny(): BenchModel {
   };
 }
 
-Deno.test("KV-cache rows: one per length below seqLen, speed-up = ratio of means", async () => {
+Deno.test("KV-cache rows: lengths below seqLen plus seqLen itself, speed-up = ratio of means", async () => {
   const rows = await measureKvCache(tiny(), S);
-  assert.deepEqual(rows.map((r) => r.length), [4, 8]);
+  assert.deepEqual(rows.map((r) => r.length), [4, 8, 16]);
   for (const r of rows) {
     assert.equal(r.model, "tiny");
     assert.ok(r.withCacheMs > 0 && r.withoutCacheMs > 0);

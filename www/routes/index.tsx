@@ -85,7 +85,7 @@ export default function Index({ data }: { data: SiteData }) {
         />
         <Card
           id="card-latency"
-          label={`Quantized decode latency vs fp32${
+          label={`Decode time per token vs fp32 (below 1× = faster)${
             bigFp ? ` (${big})` : ""
           }, int8 / int4`}
           ours={`${ratio(bigI8 ?? i8, bigFp ?? fp)} / ${

@@ -32,6 +32,9 @@ export const libraryEngine: DemoEngine = {
             maxTokens: opts.maxTokens,
             temperature: opts.temperature,
             seed: opts.seed,
+            // A sliding window lets a short-context model (the seed model
+            // has 32 positions) keep generating past its context.
+            cache: c.positional === "rope" ? `ring:${c.seqLen}` : "fp32",
           })
         ) yield t.text;
       },

@@ -18,7 +18,7 @@ export default function KvCache({ data }: { data: SiteData }) {
         project's baseline did). Mean ± standard deviation over repetitions
         after warm-up runs. Without a cache the work grows with the square of
         the length, so the speed-up grows with it; the original measured 1.95×
-        at 50 tokens.
+        at 50 tokens (8.98 ms with the cache, 17.47 ms without).
       </p>
       {data.kvcache
         ? (

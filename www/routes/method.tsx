@@ -43,6 +43,19 @@ export default function Method({ data }: { data: SiteData }) {
           ))}
         </tbody>
       </table>
+      <p>
+        Raw data: {files.filter(([, m]) => m).map(([name]) => (
+          <span key={name}>
+            <a href={`data/${name}`}>{name}</a>
+            {name === "training.json" ? null : (
+              <>
+                {" "}(<a href={`data/${name.replace(".json", ".csv")}`}>csv</a>)
+              </>
+            )}
+            {" "}
+          </span>
+        ))}
+      </p>
       <h2>What is measured</h2>
       <ul>
         <li>

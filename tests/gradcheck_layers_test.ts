@@ -14,6 +14,7 @@ import {
   crossEntropyBackwardFromProbs,
   crossEntropyForward,
   crossEntropyForwardToProbs,
+  expNonPositive,
 } from "../src/tensor/crossentropy.ts";
 import {
   embeddingBackward,
@@ -174,4 +175,13 @@ Deno.test("gradcheck: matmul (x and W, unrolled and remainder paths)", () => {
   matmulBackwardF32(dx, dw, dout, x, w, n, cols, rows);
   assertGradClose("matmul dx", dx, numericGrad(x, loss));
   assertGradClose("matmul dw", dw, numericGrad(w, loss));
+});
+
+Deno.test("expNonPositive matches Math.exp to 2e-7 relative on [-87, 0], 0 below", () => {
+  for (let x = -87; x <= 0; x += 0.0137) {
+    const e = Math.exp(x);
+    assert.ok(Math.abs(expNonPositive(x) - e) <= 2e-7 * e, `x=${x}`);
+  }
+  assert.equal(expNonPositive(0), 1);
+  assert.equal(expNonPositive(-1000), 0);
 });

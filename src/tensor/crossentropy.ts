@@ -76,6 +76,38 @@ export function crossEntropyBackward(
   }
 }
 
+/** 2^−i for i = 0..1099 (the exponent part of {@linkcode expNonPositive}). */
+const POW2_NEG = /* @__PURE__ */ (() => {
+  const t = new Float64Array(1100);
+  for (let i = 0; i < t.length; i++) t[i] = Math.pow(2, -i);
+  return t;
+})();
+
+/**
+ * `e^x` for `x ≤ 0`, to float32 accuracy (relative error < 2e-7), about 3×
+ * faster than `Math.exp` in V8: `x = k·ln2 + r` with |r| ≤ ln2/2, a degree-6
+ * polynomial for `e^r` and a table for `2^k`. The softmax over a word
+ * vocabulary spends most of its time here.
+ *
+ * @example
+ * ```ts
+ * import { expNonPositive } from "@proj/tinyllm";
+ * console.log(Math.abs(expNonPositive(-1) / Math.exp(-1) - 1) < 2e-7); // true
+ * ```
+ */
+export function expNonPositive(x: number): number {
+  if (x < -87.3) return 0; // below float32's smallest normal
+  const k = Math.floor(x * 1.4426950408889634 + 0.5);
+  const r = x - k * 0.6931471805599453;
+  const p = 1 +
+    r * (1 +
+        r * (0.5 +
+            r * (0.16666666666666666 +
+                r * (0.041666666666666664 +
+                    r * (0.008333333333333333 + r * 0.001388888888888889)))));
+  return p * POW2_NEG[-k];
+}
+
 /**
  * {@linkcode crossEntropyForward} for training: the same losses, but the
  * logits are overwritten in place by the softmax probabilities, so each
@@ -106,7 +138,7 @@ export function crossEntropyForwardToProbs(
     }
     let sum = 0;
     for (let j = 0; j < vocab; j++) {
-      const e = Math.exp(logits[o + j] - max);
+      const e = expNonPositive(logits[o + j] - max);
       sum += e;
       logits[o + j] = e;
     }

@@ -5,9 +5,13 @@
  *
  * int8/int4 quantize the activations per group to int8 exactly as
  * `src/quant/activation.ts` does (runq.c's scheme) and take integer dot
- * products: `i32x4.dot_i16x8_s` (SIMD128), and for int4 with relaxed SIMD
- * `i32x4.relaxed_dot_i8x16_i7x16_add_s` whose 7-bit operand is the stored
- * nibble (0..15), so the result is exact on every engine. Shapes whose
+ * products: `i32x4.dot_i16x8_s` (SIMD128); with relaxed SIMD,
+ * `i32x4.relaxed_dot_i8x16_i7x16_add_s` with a 7-bit operand that is always
+ * in 0..127, so the result is exact on every engine: for int4 the stored
+ * nibble (q+8, 0..15), for int8 the positive and negative parts of the
+ * activation codes (w·q = w·max(q,0) + (−w)·max(−q,0), which needs the
+ * layout's |w| ≤ 127). Four groups per pass share one int→float convert and
+ * one scale multiply. Shapes whose
  * activation group is not a multiple of 16 (int8) or 32 (int4) run the
  * TypeScript kernel of the type instead.
  *

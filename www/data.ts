@@ -46,3 +46,14 @@ export async function loadSiteData(
   plots.sort();
   return { ...(await readResults(dataDir)), plots, demoModel };
 }
+
+/** The final validation perplexity, wherever the record keeps it. */
+export function valPerplexity(raw: Record<string, unknown>): number | null {
+  for (const v of [raw, ...Object.values(raw)]) {
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      const p = (v as Record<string, unknown>)["valPerplexity"];
+      if (typeof p === "number" && Number.isFinite(p)) return p;
+    }
+  }
+  return null;
+}

@@ -32,10 +32,10 @@ td:first-child, th:first-child, td.text, th.text { text-align: left; }
 figure { margin: 1rem 0 2rem; overflow-x: auto; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); background: white; }
 figcaption { color: var(--muted); font-size: 0.9rem; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(230px, 1fr)); gap: 1rem; margin: 1rem 0 2rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 1rem; margin: 1rem 0 2rem; }
 .card { background: white; border: 1px solid var(--line); border-radius: 8px; padding: 0.9rem 1rem; }
 .card .label { color: var(--muted); font-size: 0.85rem; }
-.card .ours { font-size: 1.7rem; font-weight: 700; color: var(--accent); }
+.card .ours { font-size: 1.4rem; font-weight: 700; color: var(--accent); }
 .card .theirs { color: var(--muted); font-size: 0.9rem; }
 .note { color: var(--muted); font-size: 0.9rem; }
 code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: 0.88rem; }

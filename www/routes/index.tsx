@@ -1,4 +1,4 @@
-import { ORIGINAL, type SiteData } from "../data.ts";
+import { ORIGINAL, type SiteData, valPerplexity } from "../data.ts";
 import type { QuantRow } from "../../bench/lib/results.ts";
 
 function Card(
@@ -27,6 +27,8 @@ export default function Index({ data }: { data: SiteData }) {
   const model = mainModel(data);
   const kv = data.kvcache?.rows ?? [];
   const q = data.quant?.rows ?? [];
+  const trained = data.training?.rows[0];
+  const trainedPpl = trained ? valPerplexity(trained.raw) : null;
   const kv50 = kv.filter((r) => r.length === 50);
   // The trained model's context may be shorter than 50 tokens: then the card
   // shows the first model that reached 50, and the trained model's longest.
@@ -55,6 +57,16 @@ export default function Index({ data }: { data: SiteData }) {
         puts our measurement beside the figure the original project printed.
       </p>
       <div class="cards">
+        {trained && trainedPpl !== null
+          ? (
+            <Card
+              id="card-trained"
+              label={`Trained model (${trained.model}): validation perplexity`}
+              ours={trainedPpl.toFixed(1)}
+              theirs={`original: ${ORIGINAL.perplexity} with the same ${ORIGINAL.vocab}-word vocabulary (uniform guessing: ${ORIGINAL.vocab})`}
+            />
+          )
+          : null}
         <Card
           id="card-kv"
           label={`KV-cache speed-up, 50 tokens${

@@ -1,4 +1,4 @@
-import type { SiteData } from "../data.ts";
+import { type SiteData, valPerplexity } from "../data.ts";
 import { Plot } from "../components/Table.tsx";
 
 function Value({ v }: { v: unknown }) {
@@ -17,17 +17,6 @@ function Value({ v }: { v: unknown }) {
   }
   if (Array.isArray(v)) return <code>{JSON.stringify(v)}</code>;
   return <>{v === null || v === undefined ? "—" : String(v)}</>;
-}
-
-/** The final validation perplexity, wherever the record keeps it. */
-function valPerplexity(raw: Record<string, unknown>): number | null {
-  for (const v of [raw, ...Object.values(raw)]) {
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      const p = (v as Record<string, unknown>)["valPerplexity"];
-      if (typeof p === "number" && Number.isFinite(p)) return p;
-    }
-  }
-  return null;
 }
 
 /** Training page: loss curves and the archives' training records. */

@@ -181,26 +181,43 @@ export function quantSvg(
 
 /** KV-cache memory per cache type and length, one panel per model. */
 export function kvMemorySvg(rows: KvMemoryRow[]): string {
-  const data = rows.map((r) => ({ ...r, kib: r.bytes / 1024 }));
+  // Colour by kind (ring windows differ per model), label with the window.
+  const data = rows.map((r) => ({
+    ...r,
+    kib: r.bytes / 1024,
+    kind: r.cache.startsWith("ring") ? "ring" : r.cache,
+  }));
+  const longest = new Map<string, number>();
+  for (const r of rows) {
+    longest.set(r.model, Math.max(longest.get(r.model) ?? 0, r.length));
+  }
   const models = [...new Set(rows.map((r) => r.model))];
   return svgOf({
     width: 220 * Math.max(1, models.length) + 60,
-    height: 300,
+    height: 320,
+    marginTop: 40,
     fx: { label: null, domain: models },
     x: { label: "sequence length", grid: true },
-    y: { label: "KV cache (KiB)", grid: true },
-    color: { legend: false, scheme: "dark2" },
+    // Log scale: the models' caches differ by two orders of magnitude.
+    y: { label: "KV cache (KiB, log scale)", grid: true, type: "log" },
+    color: { domain: ["fp32", "int8", "ring"], scheme: "dark2" },
     marks: [
-      Plot.lineY(data, { fx: "model", x: "length", y: "kib", stroke: "cache" }),
-      Plot.dot(data, { fx: "model", x: "length", y: "kib", fill: "cache" }),
+      Plot.lineY(data, {
+        fx: "model",
+        x: "length",
+        y: "kib",
+        z: "kind",
+        stroke: "kind",
+      }),
+      Plot.dot(data, { fx: "model", x: "length", y: "kib", fill: "kind" }),
       Plot.text(
-        data.filter((d) => d.length === Math.max(...rows.map((r) => r.length))),
+        data.filter((d) => d.length === longest.get(d.model)),
         {
           fx: "model",
           x: "length",
           y: "kib",
           text: "cache",
-          fill: "cache",
+          fill: "kind",
           dx: -6,
           dy: -8,
           textAnchor: "end",

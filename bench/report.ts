@@ -390,7 +390,15 @@ export async function report(args: string[]): Promise<void> {
   }
 
   await writeResult(out, "kvcache", { ...meta, rows: kv }, true);
-  await writeResult(out, "quant", { ...meta, rows: quant }, true);
+  await writeResult(out, "quant", {
+    ...meta,
+    notes: [
+      "Every weight matrix is quantized (blocks, classifier, token embedding); RMSNorm gains stay fp32.",
+      "sizeBytes: real bytes of all weights (packed payloads + scales + fp32 parts).",
+      "latencyMs: mean time per generated token with the fp32 KV cache.",
+    ],
+    rows: quant,
+  }, true);
   await writeResult(out, "kvcache-memory", { ...meta, rows: mem }, true);
   await writeResult(out, "training", { ...meta, rows: training }, false);
 

@@ -130,7 +130,12 @@ export const QUANT_CONFIGS: {
   { config: "int4 tensor", type: "int4", granularity: "tensor" },
 ];
 
-/** Quantizes with the library's policy (see src/quant/policy.ts). */
+/**
+ * Quantizes with the library's policy (src/quant/policy.ts) applied to every
+ * weight matrix: the blocks, the classifier and the token embedding (so the
+ * compression is that of the whole model whether or not the classifier is
+ * shared); RMSNorm gains stay fp32.
+ */
 export function quantizeWeights(
   w: ModelWeights,
   type: string,
@@ -138,7 +143,10 @@ export function quantizeWeights(
   backend: Backend = "auto",
 ): ModelWeights {
   if (type === "fp32") return w;
-  return quantizeModel(w, type, granularity, { backend });
+  return quantizeModel(w, type, granularity, {
+    backend,
+    quantizeEmbedding: true,
+  });
 }
 
 /** Real bytes of all weights: packed payloads, scales, fp32 tables and norms. */

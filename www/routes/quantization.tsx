@@ -18,6 +18,13 @@ export default function Quantization({ data }: { data: SiteData }) {
         weights directly, without an fp32 copy. Latency is per generated token
         with the KV cache.
       </p>
+      {(data.quant?.notes ?? []).length
+        ? (
+          <ul id="quant-notes">
+            {data.quant!.notes!.map((n) => <li key={n}>{n}</li>)}
+          </ul>
+        )
+        : null}
       {data.quant
         ? (
           <Table<QuantRow>

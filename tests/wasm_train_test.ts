@@ -39,6 +39,8 @@ const SHAPES: [number, number, number][] = [
   [5, 35, 33],
   [2, 64, 17],
   [7, 128, 36],
+  // rows >= 256: dw takes the other loop order; odd rows: single-row tiles
+  [3, 37, 257],
 ];
 
 Deno.test({

@@ -193,83 +193,118 @@ export function matmulF32(
   }
 }
 
+// One tile of gemmAccF32: C rows m, m+1 × columns [k, k+16) (kb = 4k bytes),
+// 8 accumulators over all J.
+// @ts-ignore: decorator
+@inline function gemmTile2(
+  c: usize, a: usize, aRow: usize, aCol: usize, b: usize, rowBytes: usize,
+  m: i32, kb: usize, J: i32,
+): void {
+  const c0 = c + <usize>m * rowBytes + kb;
+  const c1 = c0 + rowBytes;
+  let p00 = v128.load(c0), p01 = v128.load(c0, 16);
+  let p02 = v128.load(c0, 32), p03 = v128.load(c0, 48);
+  let p10 = v128.load(c1), p11 = v128.load(c1, 16);
+  let p12 = v128.load(c1, 32), p13 = v128.load(c1, 48);
+  let ap0 = a + <usize>m * aRow;
+  let ap1 = ap0 + aRow;
+  let bp = b + kb;
+  for (let j = 0; j < J; j++) {
+    const g0 = f32x4.splat(load<f32>(ap0));
+    const g1 = f32x4.splat(load<f32>(ap1));
+    let bv = v128.load(bp);
+    p00 = madd(p00, g0, bv);
+    p10 = madd(p10, g1, bv);
+    bv = v128.load(bp, 16);
+    p01 = madd(p01, g0, bv);
+    p11 = madd(p11, g1, bv);
+    bv = v128.load(bp, 32);
+    p02 = madd(p02, g0, bv);
+    p12 = madd(p12, g1, bv);
+    bv = v128.load(bp, 48);
+    p03 = madd(p03, g0, bv);
+    p13 = madd(p13, g1, bv);
+    ap0 += aCol;
+    ap1 += aCol;
+    bp += rowBytes;
+  }
+  v128.store(c0, p00);
+  v128.store(c0, p01, 16);
+  v128.store(c0, p02, 32);
+  v128.store(c0, p03, 48);
+  v128.store(c1, p10);
+  v128.store(c1, p11, 16);
+  v128.store(c1, p12, 32);
+  v128.store(c1, p13, 48);
+}
+
+// The same tile for a single C row m.
+// @ts-ignore: decorator
+@inline function gemmTile1(
+  c: usize, a: usize, aRow: usize, aCol: usize, b: usize, rowBytes: usize,
+  m: i32, kb: usize, J: i32,
+): void {
+  const c0 = c + <usize>m * rowBytes + kb;
+  let p00 = v128.load(c0), p01 = v128.load(c0, 16);
+  let p02 = v128.load(c0, 32), p03 = v128.load(c0, 48);
+  let ap0 = a + <usize>m * aRow;
+  let bp = b + kb;
+  for (let j = 0; j < J; j++) {
+    const g0 = f32x4.splat(load<f32>(ap0));
+    p00 = madd(p00, g0, v128.load(bp));
+    p01 = madd(p01, g0, v128.load(bp, 16));
+    p02 = madd(p02, g0, v128.load(bp, 32));
+    p03 = madd(p03, g0, v128.load(bp, 48));
+    ap0 += aCol;
+    bp += rowBytes;
+  }
+  v128.store(c0, p00);
+  v128.store(c0, p01, 16);
+  v128.store(c0, p02, 32);
+  v128.store(c0, p03, 48);
+}
+
 /**
  * C[m, k] += Σ_j A[m, j]·B[j, k] for m < M, j < J, k < K, where A is addressed
  * with arbitrary strides (in floats) so the same kernel serves dx += dout·W
  * (A = dout) and dw += doutᵀ·x (A = doutᵀ, i.e. strides swapped). B and C are
  * row-major with K columns. Pairs of C rows × 16 columns live in 8
- * accumulators while j runs over a strip of B.
+ * accumulators while j runs over a strip of B; `mOuter` picks the loop order
+ * (1 when A's column stride is large, as for dw).
  */
 export function gemmAccF32(
   c: usize, a: usize, aRowStride: i32, aColStride: i32, b: usize,
-  M: i32, J: i32, K: i32,
+  M: i32, J: i32, K: i32, mOuter: i32,
 ): void {
   const rowBytes = <usize>K << 2;
   const aRow = <usize>aRowStride << 2;
   const aCol = <usize>aColStride << 2;
-  let k = 0;
-  for (; k + 16 <= K; k += 16) {
-    const kb = <usize>k << 2;
+  const K16 = K & ~15;
+  if (mOuter) {
+    // each pair of C rows finishes all its columns before the next: the
+    // strided walk down A's column stays in cache across column blocks
     let m = 0;
     for (; m + 2 <= M; m += 2) {
-      const c0 = c + <usize>m * rowBytes + kb;
-      const c1 = c0 + rowBytes;
-      let p00 = v128.load(c0), p01 = v128.load(c0, 16);
-      let p02 = v128.load(c0, 32), p03 = v128.load(c0, 48);
-      let p10 = v128.load(c1), p11 = v128.load(c1, 16);
-      let p12 = v128.load(c1, 32), p13 = v128.load(c1, 48);
-      let ap0 = a + <usize>m * aRow;
-      let ap1 = ap0 + aRow;
-      let bp = b + kb;
-      for (let j = 0; j < J; j++) {
-        const g0 = f32x4.splat(load<f32>(ap0));
-        const g1 = f32x4.splat(load<f32>(ap1));
-        let bv = v128.load(bp);
-        p00 = madd(p00, g0, bv);
-        p10 = madd(p10, g1, bv);
-        bv = v128.load(bp, 16);
-        p01 = madd(p01, g0, bv);
-        p11 = madd(p11, g1, bv);
-        bv = v128.load(bp, 32);
-        p02 = madd(p02, g0, bv);
-        p12 = madd(p12, g1, bv);
-        bv = v128.load(bp, 48);
-        p03 = madd(p03, g0, bv);
-        p13 = madd(p13, g1, bv);
-        ap0 += aCol;
-        ap1 += aCol;
-        bp += rowBytes;
+      for (let k = 0; k < K16; k += 16) {
+        gemmTile2(c, a, aRow, aCol, b, rowBytes, m, <usize>k << 2, J);
       }
-      v128.store(c0, p00);
-      v128.store(c0, p01, 16);
-      v128.store(c0, p02, 32);
-      v128.store(c0, p03, 48);
-      v128.store(c1, p10);
-      v128.store(c1, p11, 16);
-      v128.store(c1, p12, 32);
-      v128.store(c1, p13, 48);
     }
     if (m < M) {
-      const c0 = c + <usize>m * rowBytes + kb;
-      let p00 = v128.load(c0), p01 = v128.load(c0, 16);
-      let p02 = v128.load(c0, 32), p03 = v128.load(c0, 48);
-      let ap0 = a + <usize>m * aRow;
-      let bp = b + kb;
-      for (let j = 0; j < J; j++) {
-        const g0 = f32x4.splat(load<f32>(ap0));
-        p00 = madd(p00, g0, v128.load(bp));
-        p01 = madd(p01, g0, v128.load(bp, 16));
-        p02 = madd(p02, g0, v128.load(bp, 32));
-        p03 = madd(p03, g0, v128.load(bp, 48));
-        ap0 += aCol;
-        bp += rowBytes;
+      for (let k = 0; k < K16; k += 16) {
+        gemmTile1(c, a, aRow, aCol, b, rowBytes, m, <usize>k << 2, J);
       }
-      v128.store(c0, p00);
-      v128.store(c0, p01, 16);
-      v128.store(c0, p02, 32);
-      v128.store(c0, p03, 48);
+    }
+  } else {
+    // each 16-column strip of B serves every row of C while it is in cache
+    for (let k = 0; k < K16; k += 16) {
+      let m = 0;
+      for (; m + 2 <= M; m += 2) {
+        gemmTile2(c, a, aRow, aCol, b, rowBytes, m, <usize>k << 2, J);
+      }
+      if (m < M) gemmTile1(c, a, aRow, aCol, b, rowBytes, m, <usize>k << 2, J);
     }
   }
+  let k = K16;
   for (; k + 4 <= K; k += 4) {
     const kb = <usize>k << 2;
     for (let m = 0; m < M; m++) {

@@ -68,7 +68,7 @@ export interface KernelExports {
     cols: number,
     rows: number,
   ): void;
-  /** `C[m,k] += Σ_j A[m,j]·B[j,k]`, A addressed with the given float strides. */
+  /** `C[m,k] += Σ_j A[m,j]·B[j,k]`, A addressed with the given float strides; `mOuter` picks the loop order. */
   gemmAccF32(
     c: number,
     a: number,
@@ -78,6 +78,7 @@ export interface KernelExports {
     m: number,
     j: number,
     k: number,
+    mOuter: number,
   ): void;
   /** Rounds `cols` floats to int8 per group of `g` (mode: code layout). */
   quantizeActs(

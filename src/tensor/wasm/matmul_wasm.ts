@@ -146,9 +146,12 @@ export function matmulBackwardF32Wasm(
   const [pdw, pdout, px, pw, pdx] = ptrs;
   const k = arena.exports;
   // dx[n, cols] += dout[n, rows] · W[rows, cols]
-  if (dxView) k.gemmAccF32(pdx, pdout, rows, 1, pw, n, rows, cols);
+  // Loop orders measured (CPU time, n = 256..1024, 128..14000 rows): row
+  // pairs outermost is as fast or faster for dx, and for dw once dout's
+  // column stride (rows) is large; column strips outermost win for small dw.
+  if (dxView) k.gemmAccF32(pdx, pdout, rows, 1, pw, n, rows, cols, 1);
   // dw[rows, cols] += doutᵀ[rows, n] · x[n, cols]
-  k.gemmAccF32(pdw, pdout, 1, rows, px, rows, n, cols);
+  k.gemmAccF32(pdw, pdout, 1, rows, px, rows, n, cols, rows >= 256 ? 1 : 0);
   if (copied[0]) copyBack(arena, dwView, pdw);
   if (dxView && copied[4]) copyBack(arena, dxView, pdx);
 }

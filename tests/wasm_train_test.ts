@@ -41,6 +41,8 @@ const SHAPES: [number, number, number][] = [
   [7, 128, 36],
   // rows >= 256: dw takes the other loop order; odd rows: single-row tiles
   [3, 37, 257],
+  // n above the forward's input block (8192 / cols = 26 rows here)
+  [31, 300, 9],
 ];
 
 Deno.test({

@@ -100,15 +100,12 @@ export function matvecF32(
   }
 }
 
-/**
- * out[i, r] = Σ_c W[r,c]·x[i,c] for n inputs. Blocks of 4 weight rows stay in
- * L1 while pairs of inputs stream past them (8 accumulators).
- */
-export function matmulF32(
+// One block of inputs of matmulF32 (out rows are outRowBytes apart).
+function matmulF32Block(
   w: usize, x: usize, out: usize, n: i32, cols: i32, rows: i32,
+  outRowBytes: usize,
 ): void {
   const rowBytes = <usize>cols << 2;
-  const outRowBytes = <usize>rows << 2;
   const cols4 = cols & ~3;
   let r = 0;
   for (; r + 4 <= rows; r += 4) {
@@ -190,6 +187,26 @@ export function matmulF32(
         dotF32(wr, x + <usize>i * rowBytes, cols),
       );
     }
+  }
+}
+
+/**
+ * out[i, r] = Σ_c W[r,c]·x[i,c] for n inputs. Inputs go in blocks of about
+ * 32 KB, so a block stays in L1/L2 while all of W streams past it; within a
+ * block, 4 weight rows stay in L1 while pairs of inputs pass (8
+ * accumulators).
+ */
+export function matmulF32(
+  w: usize, x: usize, out: usize, n: i32, cols: i32, rows: i32,
+): void {
+  const block = max(2, (8192 / max(cols, 1)) & ~1);
+  const rowBytes = <usize>cols << 2;
+  const outRowBytes = <usize>rows << 2;
+  for (let i0 = 0; i0 < n; i0 += block) {
+    matmulF32Block(
+      w, x + <usize>i0 * rowBytes, out + <usize>i0 * outRowBytes,
+      min(block, n - i0), cols, rows, outRowBytes,
+    );
   }
 }
 

@@ -43,6 +43,8 @@ const SHAPES: [number, number, number][] = [
   [3, 37, 257],
   // n above the forward's input block (8192 / cols = 26 rows here)
   [31, 300, 9],
+  // j (rows for dx, n for dw) above the backward's block (16384 / 512 = 32)
+  [40, 512, 70],
 ];
 
 Deno.test({

@@ -281,15 +281,8 @@ export function matmulF32(
   v128.store(c0, p03, 48);
 }
 
-/**
- * C[m, k] += Σ_j A[m, j]·B[j, k] for m < M, j < J, k < K, where A is addressed
- * with arbitrary strides (in floats) so the same kernel serves dx += dout·W
- * (A = dout) and dw += doutᵀ·x (A = doutᵀ, i.e. strides swapped). B and C are
- * row-major with K columns. Pairs of C rows × 16 columns live in 8
- * accumulators while j runs over a strip of B; `mOuter` picks the loop order
- * (1 when A's column stride is large, as for dw).
- */
-export function gemmAccF32(
+// One block of j of gemmAccF32.
+function gemmAccBlock(
   c: usize, a: usize, aRowStride: i32, aColStride: i32, b: usize,
   M: i32, J: i32, K: i32, mOuter: i32,
 ): void {
@@ -351,6 +344,28 @@ export function gemmAccF32(
       }
       store<f32>(c0, s);
     }
+  }
+}
+
+/**
+ * C[m, k] += Σ_j A[m, j]·B[j, k] for m < M, j < J, k < K, where A is addressed
+ * with arbitrary strides (in floats) so the same kernel serves dx += dout·W
+ * (A = dout) and dw += doutᵀ·x (A = doutᵀ, i.e. strides swapped). B and C are
+ * row-major with K columns. Pairs of C rows × 16 columns live in 8
+ * accumulators while j runs over a strip of B; `mOuter` picks the loop order
+ * (1 when A's column stride is large, as for dw). j runs in blocks whose
+ * rows of B (about 64 KB) stay in cache while every tile of C passes.
+ */
+export function gemmAccF32(
+  c: usize, a: usize, aRowStride: i32, aColStride: i32, b: usize,
+  M: i32, J: i32, K: i32, mOuter: i32,
+): void {
+  const block = max(16, 16384 / max(K, 1));
+  for (let j0 = 0; j0 < J; j0 += block) {
+    gemmAccBlock(
+      c, a + <usize>j0 * (<usize>aColStride << 2), aRowStride, aColStride,
+      b + <usize>j0 * (<usize>K << 2), M, min(block, J - j0), K, mOuter,
+    );
   }
 }
 

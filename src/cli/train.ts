@@ -112,7 +112,7 @@ export const PRESETS: Record<string, () => RunSettings> = {
       ...DEFAULT_HYPER,
       batch: 8,
       seqLen: 64,
-      steps: 1500,
+      steps: 2200,
       lr: 6e-3,
       warmup: 100,
       minLr: 3e-4,

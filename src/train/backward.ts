@@ -42,14 +42,6 @@ export interface BackwardState {
   readonly dgate: Float32Array;
   /** `[T]`. */
   readonly scratch: Float32Array;
-  /** Classifier backward: ∂L/∂logits transposed `[vocab, N]`. */
-  readonly dlogitsT: Float32Array;
-  /** Classifier backward: final normed activations transposed `[dim, N]`. */
-  readonly xFinalT: Float32Array;
-  /** Classifier backward: classifier weight transposed `[dim, vocab]`. */
-  readonly classifierT: Float32Array;
-  /** Classifier backward: its weight gradient before accumulation `[vocab, dim]`. */
-  readonly dClassifier: Float32Array;
 }
 
 /**
@@ -82,58 +74,7 @@ export function createBackwardState(
     dh3: new Float32Array(n * hiddenDim),
     dgate: new Float32Array(n * hiddenDim),
     scratch: new Float32Array(seqLen),
-    dlogitsT: new Float32Array(n * config.vocabSize),
-    xFinalT: new Float32Array(n * dim),
-    classifierT: new Float32Array(config.vocabSize * dim),
-    dClassifier: new Float32Array(config.vocabSize * dim),
   };
-}
-
-/** `dst[c, r] = src[r, c]` for a row-major `[rows, cols]` source, in tiles. */
-export function transpose(
-  dst: Float32Array,
-  src: Float32Array,
-  rows: number,
-  cols: number,
-): void {
-  const B = 32;
-  for (let r0 = 0; r0 < rows; r0 += B) {
-    const r1 = Math.min(rows, r0 + B);
-    for (let c0 = 0; c0 < cols; c0 += B) {
-      const c1 = Math.min(cols, c0 + B);
-      for (let r = r0; r < r1; r++) {
-        const so = r * cols;
-        for (let c = c0; c < c1; c++) dst[c * rows + r] = src[so + c];
-      }
-    }
-  }
-}
-
-/**
- * The classifier's backward (the largest product by far with a word
- * vocabulary) as two FORWARD products on transposed operands, which the
- * kernels run much faster than the strided backward product at this shape:
- * `dx = dlogits · W = dlogits · (Wᵀ)ᵀ` and `dW = dlogitsᵀ · x`, i.e.
- * `dW[v, c] = Σ_i dlogitsᵀ[v, i] · xᵀ[c, i]`. Writes `s.dxb`, accumulates `dw`.
- */
-function classifierBackward(
-  s: BackwardState,
-  dw: Float32Array,
-  dlogits: Float32Array,
-  x: Float32Array,
-  w: Float32Array,
-  n: number,
-  dim: number,
-  vocab: number,
-  kernels: TrainKernels,
-): void {
-  transpose(s.classifierT, w, vocab, dim);
-  kernels.matmul(s.dxb, dlogits, s.classifierT, n, vocab, dim);
-  transpose(s.dlogitsT, dlogits, n, vocab);
-  transpose(s.xFinalT, x, n, dim);
-  kernels.matmul(s.dClassifier, s.dlogitsT, s.xFinalT, vocab, n, dim);
-  const g = s.dClassifier;
-  for (let i = 0; i < g.length; i++) dw[i] += g[i];
 }
 
 /**
@@ -182,8 +123,9 @@ export function modelBackward(
     crossEntropyBackward(acts.logits, acts.lse, targets, n, vocabSize, 1 / n);
   }
   const dlogits = acts.logits;
-  classifierBackward(
-    s,
+  s.dxb.fill(0);
+  kernels.matmulBackward(
+    s.dxb,
     grads.classifier,
     dlogits,
     acts.xFinal,
@@ -191,7 +133,6 @@ export function modelBackward(
     n,
     dim,
     vocabSize,
-    kernels,
   );
   s.dres.fill(0);
   rmsnormBackward(

@@ -21,7 +21,7 @@ nav a { margin-right: 1rem; color: var(--muted); text-decoration: none; }
 nav a[aria-current="page"] { color: var(--accent); font-weight: 600; }
 .wrap { max-width: 1080px; margin: 0 auto; padding: 0.8rem 1.2rem; }
 main h1 { margin-top: 0.5rem; }
-table { border-collapse: collapse; margin: 0.8rem 0 1.6rem; font-variant-numeric: tabular-nums; font-size: 0.92rem; }
+table { display: block; max-width: 100%; overflow-x: auto; border-collapse: collapse; margin: 0.8rem 0 1.6rem; font-variant-numeric: tabular-nums; font-size: 0.92rem; }
 th, td { border-bottom: 1px solid var(--line); padding: 0.3rem 0.7rem; text-align: right; white-space: nowrap; }
 table.training-record { max-width: 100%; }
 table.training-record td { white-space: normal; text-align: left; }

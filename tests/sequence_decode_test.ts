@@ -8,6 +8,7 @@ import { createRunState, forwardToken } from "../src/model/decode.ts";
 import { KvCacheFp32 } from "../src/kv/caches.ts";
 import { randomModelWeights } from "../src/model/model.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
+import { quantizeModel } from "../src/quant/policy.ts";
 
 const REF = "../shared/reference";
 
@@ -88,5 +89,35 @@ for (
       20,
       19,
     ]], 1e-5);
+  });
+}
+
+for (const type of ["int8", "int4"]) {
+  Deno.test(`sequence forward = decode with ${type} weights (embedding quantized too), via the weight-type table`, () => {
+    const w = quantizeModel(
+      randomModelWeights({
+        dim: 32,
+        hiddenDim: 64,
+        nLayers: 2,
+        nHeads: 4,
+        nKvHeads: 2,
+        vocabSize: 29,
+        seqLen: 8,
+        positional: "rope",
+        sharedClassifier: false,
+        normEps: 1e-5,
+        ropeTheta: 10000,
+      }, 9),
+      type,
+      undefined,
+      { backend: "js", quantizeEmbedding: true },
+    );
+    assert.equal(w.layers[0].wq.weight.type, type);
+    assert.equal(w.tokenEmbedding.type, type);
+    checkAgainstDecode(
+      w,
+      [[3, 1, 4, 1, 5, 9, 2, 6], [2, 7, 1, 8, 2, 8, 1, 8]],
+      1e-4,
+    );
   });
 }

@@ -349,3 +349,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "wasm int8 stays exact on a matrix holding -128 (outside the layout)",
+  ignore: !support.simd,
+  fn() {
+    // four groups per row: the path that negates weights
+    const rows = 4, cols = 128;
+    const data = new Int8Array(rows * cols).fill(-128);
+    const m: QMatrix = {
+      type: "int8",
+      rows,
+      cols,
+      granularity: 32,
+      data,
+      scales: new Float32Array(rows * (cols / 32)).fill(0.5),
+    };
+    // negative activations exercise the negated-weight half of the dot
+    const x = new Float32Array(cols).fill(-1);
+    const want = new Float32Array(rows), got = new Float32Array(rows);
+    int8.js.matvec(m, x, want);
+    wasmKernelsFor("int8")!.matvec(m, x, got);
+    assert.deepEqual(Array.from(got), Array.from(want));
+    assert.ok(Math.abs(want[0] - 128 * 0.5 * cols) < 1e-2, `${want[0]}`);
+  },
+});

@@ -285,16 +285,41 @@ function quantMatmul(
   });
 }
 
+// The relaxed int8 dot negates weights, exact only for codes in -127..127
+// (the layout's range); a matrix holding -128 (a hand-made or corrupt one)
+// runs the TypeScript kernel instead. Checked once per data array.
+const int8InRange = new WeakMap<ArrayBufferView, boolean>();
+
+function hasNoMinus128(m: QMatrix): boolean {
+  let ok = int8InRange.get(m.data);
+  if (ok === undefined) {
+    ok = !(m.data as Int8Array).includes(-128);
+    int8InRange.set(m.data, ok);
+  }
+  return ok;
+}
+
+function int8Matmul(
+  m: QMatrix,
+  x: Float32Array,
+  n: number,
+  out: Float32Array,
+): void {
+  if (wasmVariant() === "relaxed" && !hasNoMinus128(m)) {
+    int8.js.matmul(m, x, n, out);
+    return;
+  }
+  quantMatmul(m, x, n, out, false, int8.js);
+}
+
 /** int8 kernels in WebAssembly SIMD (activations quantized per group). */
 export const int8Wasm: LinearKernels = {
   backend: "wasm",
   quantizesActivations: true,
   matvec(m: QMatrix, x: Float32Array, out: Float32Array): void {
-    quantMatmul(m, x, 1, out, false, int8.js);
+    int8Matmul(m, x, 1, out);
   },
-  matmul(m: QMatrix, x: Float32Array, n: number, out: Float32Array): void {
-    quantMatmul(m, x, n, out, false, int8.js);
-  },
+  matmul: int8Matmul,
 };
 
 /** int4 kernels in WebAssembly SIMD (activations quantized per group). */

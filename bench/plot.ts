@@ -105,6 +105,7 @@ export function kvLatencySvg(rows: KvRow[], model: string): string {
 
 const CONFIG_ORDER = [
   "fp32",
+  "int8 row",
   "int8 G32",
   "int4 G32",
   "int8 tensor",

@@ -36,11 +36,11 @@ export default function Index({ data }: { data: SiteData }) {
   const ownLongest =
     kv.filter((r) => r.model === model).sort((a, b) => b.length - a.length)[0];
   const fp = model ? quantRow(q, model, "fp32") : undefined;
-  const i8 = model ? quantRow(q, model, "int8 G32") : undefined;
+  const i8 = model ? quantRow(q, model, "int8 row") : undefined;
   const i4 = model ? quantRow(q, model, "int4 G32") : undefined;
   const big = q.find((r) => r.model.startsWith("stories15M"))?.model ?? "";
   const bigFp = quantRow(q, big, "fp32");
-  const bigI8 = quantRow(q, big, "int8 G32");
+  const bigI8 = quantRow(q, big, "int8 row");
   const bigI4 = quantRow(q, big, "int4 G32");
   const x = (v: number | undefined) => v === undefined ? "—" : `${v}×`;
   const signed = (v: number | null | undefined) =>
@@ -81,7 +81,7 @@ export default function Index({ data }: { data: SiteData }) {
         />
         <Card
           id="card-compression"
-          label="Model size, int8 / int4 (G32) vs fp32"
+          label="Model size, int8 (row) / int4 (G32) vs fp32"
           ours={`${i8?.compression ?? "—"}× / ${i4?.compression ?? "—"}×`}
           theirs={`original: ${ORIGINAL.compressionInt8}× / ${ORIGINAL.compressionInt4}× smaller`}
         />

@@ -10,13 +10,14 @@ export default function Quantization({ data }: { data: SiteData }) {
     <>
       <h1>Quantization</h1>
       <p>
-        Symmetric quantization without zero point. “G32” keeps one scale per
-        group of 32 consecutive weights along the input dimension; “tensor” is
-        the original project's scheme, one scale for the whole matrix, shown for
-        contrast. Sizes are the real bytes of the weights (payload plus scales);
-        int4 packs two weights per byte. The kernels multiply by the packed
-        weights directly, without an fp32 copy. Latency is per generated token
-        with the KV cache.
+        Symmetric quantization without zero point. “row” keeps one scale per
+        output row (the int8 default); “G32” keeps one scale per group of 32
+        consecutive weights along the input dimension (the int4 default);
+        “tensor” is the original project's scheme, one scale for the whole
+        matrix, shown for contrast. Sizes are the real bytes of the weights
+        (payload plus scales); int4 packs two weights per byte. The kernels
+        multiply by the packed weights directly, without an fp32 copy. Latency
+        is per generated token with the KV cache.
       </p>
       {(data.quant?.notes ?? []).length
         ? (

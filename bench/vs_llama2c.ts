@@ -1,5 +1,5 @@
 /**
- * `deno task bench:vs-llama2c [--run PATH] [--model M.bin] [--steps 256]
+ * `deno task bench:vs-llama2c [--run PATH]... [--model M.bin] [--steps 256]
  * [--types fp32,int8,int4] [--backends wasm,js] [--out out/vs-llama2c.json]`
  *
  * Decode speed of tinyllm against llama2.c's `run.c` on the same
@@ -7,7 +7,8 @@
  * checkpoint of that shape is generated (speed depends only on shape). With
  * `--run PATH` (a `run` binary the user built from llama2.c) it runs
  * `PATH MODEL -z ../shared/reference/models/tokenizer.bin -t 0 -n STEPS`,
- * parses its "achieved tok/s" and records tinyllm/run.c ratios; without it,
+ * parses its "achieved tok/s" and records tinyllm/run.c ratios (give `--run`
+ * once per build, e.g. `-O3` and `-Ofast -march=native`); without it,
  * tinyllm's figures alone (plus the reference timings quoted from
  * ../shared/reference/README.md, marked as such).
  *
@@ -142,7 +143,7 @@ export async function runLlama2c(
 
 async function main(args: string[]): Promise<void> {
   const v = parseFlags(args, {
-    run: { type: "string" },
+    run: { type: "string", multiple: true },
     model: { type: "string" },
     tokenizer: {
       type: "string",
@@ -164,6 +165,7 @@ async function main(args: string[]): Promise<void> {
     }
   }
 
+  const binaries = (v.run ?? []) as string[];
   let modelPath = v.model as string | undefined;
   let base: ModelWeights;
   let tmpDir: string | undefined;
@@ -171,7 +173,7 @@ async function main(args: string[]): Promise<void> {
     base = parseLlama2cCheckpoint(await Deno.readFile(modelPath), modelPath);
   } else {
     base = randomModelWeights(STORIES15M, 15);
-    if (v.run) {
+    if (binaries.length > 0) {
       tmpDir = await Deno.makeTempDir({ prefix: "tinyllm-vs-llama2c-" });
       modelPath = `${tmpDir}/stories15M-random.bin`;
       await Deno.writeFile(modelPath, encodeLlama2cCheckpoint(base));
@@ -180,17 +182,17 @@ async function main(args: string[]): Promise<void> {
 
   try {
     const results: DecodeResult[] = [];
-    const runc: number[] = [];
+    const runc = new Map<string, number[]>(binaries.map((b) => [b, []]));
     for (let round = 0; round < rounds; round++) {
-      if (v.run) {
+      for (const binary of binaries) {
         const r = await runLlama2c(
-          v.run as string,
+          binary,
           modelPath!,
           v.tokenizer as string,
           steps,
         );
-        runc.push(r.tokPerSec);
-        console.error(`run.c: ${r.tokPerSec.toFixed(1)} tok/s`);
+        runc.get(binary)!.push(r.tokPerSec);
+        console.error(`run.c (${binary}): ${r.tokPerSec.toFixed(1)} tok/s`);
       }
       for (const type of types) {
         const typed = type === "fp32" ? base : quantizeModel(base, type, 32);
@@ -219,7 +221,9 @@ async function main(args: string[]): Promise<void> {
     }
     const median = (a: number[]) =>
       a.length === 0 ? null : [...a].sort((x, y) => x - y)[a.length >> 1];
-    const runcTokPerSec = median(runc);
+    const runcTokPerSec = new Map(
+      [...runc].map(([b, readings]) => [b, median(readings)!]),
+    );
     const summary = types.flatMap((type) =>
       backends.map((backend) => {
         const rs = results.filter((r) =>
@@ -235,7 +239,9 @@ async function main(args: string[]): Promise<void> {
           msPerToken: 1000 / tps,
           cpuTokPerSec: cpuTps,
           cpuMsPerToken: 1000 / cpuTps,
-          ratioVsRun: runcTokPerSec ? tps / runcTokPerSec : null,
+          ratioVsRun: Object.fromEntries(
+            [...runcTokPerSec].map(([b, t]) => [b, tps / t]),
+          ),
           ratioVsReferenceRunO3: tps / REFERENCE_RUNC.runO3TokPerSec,
           ratioVsReferenceRunfast: tps / REFERENCE_RUNC.runfastTokPerSec,
         };
@@ -249,9 +255,11 @@ async function main(args: string[]): Promise<void> {
       rounds,
       runtime: `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}`,
       wasmVariant: wasmVariant(),
-      runc: v.run
-        ? { binary: v.run, tokPerSec: runcTokPerSec, readings: runc }
-        : null,
+      runc: binaries.map((binary) => ({
+        binary,
+        tokPerSec: runcTokPerSec.get(binary),
+        readings: runc.get(binary),
+      })),
       referenceRunc: {
         ...REFERENCE_RUNC,
         note:
@@ -272,8 +280,10 @@ async function main(args: string[]): Promise<void> {
         } tok/s  ${s.msPerToken.toFixed(2).padStart(6)} ms/token (cpu ${
           s.cpuMsPerToken.toFixed(2)
         })` +
-          (s.ratioVsRun
-            ? `  ${s.ratioVsRun.toFixed(2)}x run.c`
+          (binaries.length > 0
+            ? binaries.map((b) =>
+              `  ${s.ratioVsRun[b].toFixed(2)}x ${b.split("/").pop()}`
+            ).join("")
             : `  ${s.ratioVsReferenceRunO3.toFixed(2)}x ref -O3, ${
               s.ratioVsReferenceRunfast.toFixed(2)
             }x ref runfast`),

@@ -7,7 +7,8 @@
  * and prints the tables.
  *
  * Usage: `deno task bench [--quick] [--llama2c DIR] [--model dist/model.tar.gz]
- *   [--out out] [--reps N] [--no-train] [--backend js|wasm|auto]`
+ *   [--extra dist/brown.tar.gz]... [--out out] [--reps N] [--no-train]
+ *   [--backend js|wasm|auto]`
  *
  * @module
  */
@@ -304,6 +305,8 @@ export async function report(args: string[]): Promise<void> {
     out: { type: "string", default: "out" },
     reps: { type: "string" },
     "no-train": { type: "boolean", default: false },
+    // more trained archives measured like the main one (e.g. the brown preset)
+    extra: { type: "string", multiple: true },
     "no-random": { type: "boolean", default: false },
     backend: { type: "string", default: "auto" },
   });
@@ -357,6 +360,21 @@ export async function report(args: string[]): Promise<void> {
       log(`trained model skipped: ${(e as Error).message}`);
     }
   } else log(`trained model skipped: ${modelPath} not found`);
+  for (const path of (f.extra ?? []) as string[]) {
+    const t = await loadTrained(
+      path,
+      s.evalTokens,
+      `${path.split("/").pop()!.replace(/\.tar\.gz$/, "")} (trained)`,
+    );
+    models.push(t.model);
+    if (t.training) {
+      training.push({
+        model: t.model.name,
+        curve: trainingCurve(t.training),
+        raw: t.training,
+      });
+    }
+  }
   const dir = f.llama2c as string | undefined;
   if (dir) models.push(await loadStories260K(dir));
   if (!f["no-random"]) {

@@ -18,6 +18,7 @@
 export * from "./src/errors.ts";
 export * from "./src/random.ts";
 export * from "./src/model/config.ts";
+export * from "./src/model/shapes.ts";
 export type * from "./src/model/weights.ts";
 export type * from "./src/quant/types.ts";
 export { WEIGHT_TYPES, weightType } from "./src/quant/table.ts";

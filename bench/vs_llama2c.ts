@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { LLAMA2C_SHAPES } from "../src/model/shapes.ts";
 import {
   numberFlag,
   parseFlags,
@@ -42,19 +43,7 @@ import { KvCacheWasm } from "../src/tensor/wasm/kv_cache_wasm.ts";
 import { wasmVariant } from "../src/quant/wasm/mod.ts";
 
 /** stories15M's shape (llama2.c's random benchmark checkpoints use it). */
-export const STORIES15M: ModelConfig = {
-  dim: 288,
-  hiddenDim: 768,
-  nLayers: 6,
-  nHeads: 6,
-  nKvHeads: 6,
-  vocabSize: 32000,
-  seqLen: 256,
-  positional: "rope",
-  sharedClassifier: true,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
+export const STORIES15M: ModelConfig = LLAMA2C_SHAPES["15M"];
 
 /** run.c figures for the 15M shape from ../shared/reference/README.md. */
 export const REFERENCE_RUNC = {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { LLAMA2C_SHAPES } from "../../src/model/shapes.ts";
 import type { ModelConfig } from "../../src/model/config.ts";
 import type { Backend, ModelWeights } from "../../src/model/weights.ts";
 import type { Granularity } from "../../src/quant/types.ts";
@@ -31,19 +32,7 @@ export interface BenchModel {
 }
 
 /** stories15M's shape (llama2.c): dim 288, hidden 768, 6 layers, 6 heads, vocab 32000. */
-export const STORIES15M: ModelConfig = {
-  dim: 288,
-  hiddenDim: 768,
-  nLayers: 6,
-  nHeads: 6,
-  nKvHeads: 6,
-  vocabSize: 32000,
-  seqLen: 256,
-  positional: "rope",
-  sharedClassifier: true,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
+export const STORIES15M: ModelConfig = LLAMA2C_SHAPES["15M"];
 
 /**
  * A tokenizer for timing models that have no tokenizer of their own (random

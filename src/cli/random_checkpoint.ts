@@ -18,42 +18,9 @@ import {
 import { encodeLlama2cCheckpoint } from "../io/llama2c.ts";
 import { randomModelWeights } from "../model/model.ts";
 import type { ModelConfig } from "../model/config.ts";
+import { LLAMA2C_SHAPES } from "../model/shapes.ts";
 
-const SHAPES: Record<
-  string,
-  Omit<ModelConfig, "positional" | "normEps" | "ropeTheta">
-> = {
-  "260K": {
-    dim: 64,
-    hiddenDim: 172,
-    nLayers: 5,
-    nHeads: 8,
-    nKvHeads: 4,
-    vocabSize: 512,
-    seqLen: 512,
-    sharedClassifier: true,
-  },
-  "15M": {
-    dim: 288,
-    hiddenDim: 768,
-    nLayers: 6,
-    nHeads: 6,
-    nKvHeads: 6,
-    vocabSize: 32000,
-    seqLen: 256,
-    sharedClassifier: true,
-  },
-  "42M": {
-    dim: 512,
-    hiddenDim: 1376,
-    nLayers: 8,
-    nHeads: 8,
-    nKvHeads: 8,
-    vocabSize: 32000,
-    seqLen: 1024,
-    sharedClassifier: true,
-  },
-};
+const SHAPES: Readonly<Record<string, ModelConfig>> = LLAMA2C_SHAPES;
 
 /**
  * Runs `random-checkpoint` with command-line flags.

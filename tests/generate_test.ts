@@ -157,3 +157,27 @@ Deno.test("generate: wasm backend (when available) gives run.c's greedy ids", as
   assert.deepEqual(r.ids, ref.generated_token_ids);
   assert.equal(withBackend(model, "js").classifier.kernels.backend, "js");
 });
+
+Deno.test("generate: suppressed tokens are never sampled; bad ids are ConfigErrors", async () => {
+  // Greedy's first token after the prompt is ref.generated_token_ids[0];
+  // suppressing it must change the first choice and never emit it.
+  const banned = ref.generated_token_ids[0] as number;
+  const r = await generateText(model, tok, ref.prompt, {
+    temperature: 0,
+    maxTokens: 20,
+    suppressTokens: [banned],
+  });
+  assert.notEqual(r.ids[0], banned);
+  assert.ok(!r.ids.includes(banned));
+  const sampled = await generateText(model, tok, ref.prompt, {
+    temperature: 1,
+    seed: 3,
+    maxTokens: 40,
+    suppressTokens: [banned, 410],
+  });
+  assert.ok(!sampled.ids.some((id) => id === banned || id === 410));
+  await assert.rejects(
+    () => generateText(model, tok, "a", { suppressTokens: [512] }),
+    ConfigError,
+  );
+});

@@ -40,6 +40,11 @@ export interface GenerateOptions {
    * cache, the whole sequence is recomputed at every step (the baseline).
    */
   cache?: "fp32" | "int8" | "none" | `ring:${number}`;
+  /**
+   * Token ids never sampled (their logits are set to -Infinity), e.g. a word
+   * tokenizer's `<unk>`, which a small vocabulary predicts often.
+   */
+  suppressTokens?: readonly number[];
   /** Also yield the prompt's tokens (after BOS) as they are fed, like run.c's echo. Default false. */
   echoPrompt?: boolean;
 }
@@ -98,6 +103,14 @@ export async function* generate(
     );
   }
   const sampler = new Sampler(c.vocabSize, options);
+  const suppress = options.suppressTokens ?? [];
+  for (const id of suppress) {
+    if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) {
+      throw new ConfigError(
+        `suppressTokens: ${id} is not a token id of a ${c.vocabSize}-token vocabulary`,
+      );
+    }
+  }
   const ids = tokenizer.encode(prompt, { bos: true, eos: false });
   if (ids.length > c.seqLen) {
     throw new InputError(
@@ -134,6 +147,7 @@ export async function* generate(
     } else {
       logits = forwardToken(model, state, cache!, token, pos);
     }
+    if (!forced) { for (const id of suppress) logits[id] = -Infinity; }
     const next = forced ? ids[pos + 1] : sampler.sample(logits);
     if (!forced) {
       generated++;

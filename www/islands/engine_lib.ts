@@ -6,6 +6,7 @@
  */
 import { loadModelArchive } from "../../src/io/archive.ts";
 import { generate } from "../../src/generate/generate.ts";
+import { WordTokenizer } from "../../src/tokenizer/word.ts";
 import type { DemoEngine, LoadedDemoModel } from "./engine.ts";
 
 /** Engine that runs the library in the page. */
@@ -35,6 +36,10 @@ export const libraryEngine: DemoEngine = {
             // A sliding window lets a short-context model (the seed model
             // has 32 positions) keep generating past its context.
             cache: c.positional === "rope" ? `ring:${c.seqLen}` : "fp32",
+            // A 1000-word model maps ~28% of text to <unk>; never print it.
+            suppressTokens: tokenizer instanceof WordTokenizer
+              ? [tokenizer.unkId]
+              : [],
           })
         ) yield t.text;
       },

@@ -34,7 +34,7 @@ export const libraryEngine: DemoEngine = {
             temperature: opts.temperature,
             seed: opts.seed,
             // A sliding window lets a short-context model (the seed model
-            // has 32 positions) keep generating past its context.
+            // has 64 positions) keep generating past its context.
             cache: c.positional === "rope" ? `ring:${c.seqLen}` : "fp32",
             // A 1000-word model maps ~28% of text to <unk>; never print it.
             suppressTokens: tokenizer instanceof WordTokenizer

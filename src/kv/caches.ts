@@ -23,6 +23,62 @@ function checkLength(length: number, what: string): void {
   }
 }
 
+function checkPosition(pos: number, capacity: number): void {
+  if (pos >= capacity) {
+    throw new InputError(
+      `position ${pos} is past the KV cache's ${capacity} positions`,
+    );
+  }
+}
+
+/** Keys and values of every layer: row (layer, slot) at `layer·layerStride + slot·kvDim`. */
+class KvRows<A extends Float32Array | Int8Array> {
+  readonly kvDim: number;
+  readonly hs: number;
+  readonly layerStride: number;
+  readonly keys: A;
+  readonly values: A;
+
+  constructor(config: KvCacheShape, slots: number, alloc: (n: number) => A) {
+    this.kvDim = kvDim(config);
+    this.hs = headSize(config);
+    this.layerStride = slots * this.kvDim;
+    this.keys = alloc(config.nLayers * this.layerStride);
+    this.values = alloc(config.nLayers * this.layerStride);
+  }
+
+  /** Offset of row (layer, slot). */
+  row(layer: number, slot: number): number {
+    return layer * this.layerStride + slot * this.kvDim;
+  }
+
+  /** Offset of head `kvHead` in row (layer, 0). */
+  head(layer: number, kvHead: number): number {
+    return layer * this.layerStride + kvHead * this.hs;
+  }
+
+  /** Copies k and v into row (layer, slot); fp32 storage only. */
+  set(
+    this: F32Rows,
+    layer: number,
+    slot: number,
+    k: Float32Array,
+    v: Float32Array,
+  ): void {
+    const o = this.row(layer, slot);
+    this.keys.set(k.subarray(0, this.kvDim), o);
+    this.values.set(v.subarray(0, this.kvDim), o);
+  }
+
+  reset(): void {
+    this.keys.fill(0);
+    this.values.fill(0);
+  }
+}
+
+type F32Rows = KvRows<Float32Array>;
+const f32 = (n: number): Float32Array => new Float32Array(n);
+
 /**
  * Bytes of key/value storage (scales included) for `length` positions:
  * `"fp32"` and `"ring"` store 4 bytes per value, `"int8"` 1 byte per value
@@ -69,12 +125,8 @@ export class KvCacheFp32 implements KvCache {
   readonly capacity: number;
   /** Bytes of key/value storage. */
   readonly byteSize: number;
-  readonly #keys: Float32Array;
-  readonly #values: Float32Array;
+  readonly #rows: F32Rows;
   readonly #acc: Float64Array;
-  readonly #kvDim: number;
-  readonly #hs: number;
-  readonly #layerStride: number;
 
   /**
    * Allocates storage for `length` positions of every layer.
@@ -84,25 +136,15 @@ export class KvCacheFp32 implements KvCache {
   constructor(config: KvCacheShape, length: number = config.seqLen) {
     checkLength(length, "KV cache length");
     this.capacity = length;
-    this.#kvDim = kvDim(config);
-    this.#hs = headSize(config);
-    this.#acc = new Float64Array(this.#hs);
-    this.#layerStride = length * this.#kvDim;
-    this.#keys = new Float32Array(config.nLayers * this.#layerStride);
-    this.#values = new Float32Array(config.nLayers * this.#layerStride);
+    this.#rows = new KvRows(config, length, f32);
+    this.#acc = new Float64Array(this.#rows.hs);
     this.byteSize = kvCacheBytes("fp32", config, length);
   }
 
   /** Stores k and v of `layer` at `pos`; `pos` must be below the capacity. */
   store(layer: number, pos: number, k: Float32Array, v: Float32Array): void {
-    if (pos >= this.capacity) {
-      throw new InputError(
-        `position ${pos} is past the KV cache's ${this.capacity} positions`,
-      );
-    }
-    const o = layer * this.#layerStride + pos * this.#kvDim;
-    this.#keys.set(k.subarray(0, this.#kvDim), o);
-    this.#values.set(v.subarray(0, this.#kvDim), o);
+    checkPosition(pos, this.capacity);
+    this.#rows.set(layer, pos, k, v);
   }
 
   /** Always 0: every earlier position is visible. */
@@ -119,8 +161,8 @@ export class KvCacheFp32 implements KvCache {
     pos: number,
     out: Float32Array,
   ): void {
-    const o = layer * this.#layerStride + kvHead * this.#hs;
-    dotRun(q, qOff, this.#keys, o, this.#kvDim, pos + 1, this.#hs, out, 0);
+    const r = this.#rows, o = r.head(layer, kvHead);
+    dotRun(q, qOff, r.keys, o, r.kvDim, pos + 1, r.hs, out, 0);
   }
 
   /** Probability-weighted sum of values 0..pos into `out[outOff..]`. */
@@ -132,17 +174,15 @@ export class KvCacheFp32 implements KvCache {
     out: Float32Array,
     outOff: number,
   ): void {
-    const hs = this.#hs, acc = this.#acc;
+    const r = this.#rows, hs = r.hs, acc = this.#acc;
     acc.fill(0);
-    const o = layer * this.#layerStride + kvHead * hs;
-    mixRun(p, 0, this.#values, o, this.#kvDim, pos + 1, hs, acc);
+    mixRun(p, 0, r.values, r.head(layer, kvHead), r.kvDim, pos + 1, hs, acc);
     for (let i = 0; i < hs; i++) out[outOff + i] = acc[i];
   }
 
   /** Clears the stored keys and values. */
   reset(): void {
-    this.#keys.fill(0);
-    this.#values.fill(0);
+    this.#rows.reset();
   }
 }
 
@@ -168,14 +208,10 @@ export class KvCacheInt8 implements KvCache {
   readonly capacity: number;
   /** Bytes of key/value storage, scales included. */
   readonly byteSize: number;
-  readonly #keys: Int8Array;
-  readonly #values: Int8Array;
+  readonly #rows: KvRows<Int8Array>;
   readonly #kScale: Float32Array;
   readonly #vScale: Float32Array;
-  readonly #kvDim: number;
-  readonly #hs: number;
   readonly #nKv: number;
-  readonly #layerStride: number;
 
   /**
    * Allocates storage for `length` positions of every layer.
@@ -185,12 +221,8 @@ export class KvCacheInt8 implements KvCache {
   constructor(config: KvCacheShape, length: number = config.seqLen) {
     checkLength(length, "KV cache length");
     this.capacity = length;
-    this.#kvDim = kvDim(config);
-    this.#hs = headSize(config);
+    this.#rows = new KvRows(config, length, (n) => new Int8Array(n));
     this.#nKv = config.nKvHeads;
-    this.#layerStride = length * this.#kvDim;
-    this.#keys = new Int8Array(config.nLayers * this.#layerStride);
-    this.#values = new Int8Array(config.nLayers * this.#layerStride);
     this.#kScale = new Float32Array(config.nLayers * length * this.#nKv);
     this.#vScale = new Float32Array(config.nLayers * length * this.#nKv);
     this.byteSize = kvCacheBytes("int8", config, length);
@@ -203,7 +235,7 @@ export class KvCacheInt8 implements KvCache {
     o: number,
     so: number,
   ): void {
-    const hs = this.#hs;
+    const hs = this.#rows.hs;
     for (let h = 0; h < this.#nKv; h++) {
       let amax = 0;
       for (let i = 0; i < hs; i++) {
@@ -222,15 +254,12 @@ export class KvCacheInt8 implements KvCache {
 
   /** Quantizes and stores k and v of `layer` at `pos`. */
   store(layer: number, pos: number, k: Float32Array, v: Float32Array): void {
-    if (pos >= this.capacity) {
-      throw new InputError(
-        `position ${pos} is past the KV cache's ${this.capacity} positions`,
-      );
-    }
-    const o = layer * this.#layerStride + pos * this.#kvDim;
+    checkPosition(pos, this.capacity);
+    const r = this.#rows;
+    const o = r.row(layer, pos);
     const so = (layer * this.capacity + pos) * this.#nKv;
-    this.#quantize(k, this.#keys, this.#kScale, o, so);
-    this.#quantize(v, this.#values, this.#vScale, o, so);
+    this.#quantize(k, r.keys, this.#kScale, o, so);
+    this.#quantize(v, r.values, this.#vScale, o, so);
   }
 
   /** Always 0. */
@@ -247,8 +276,9 @@ export class KvCacheInt8 implements KvCache {
     pos: number,
     out: Float32Array,
   ): void {
-    const keys = this.#keys, hs = this.#hs, kvd = this.#kvDim, nKv = this.#nKv;
-    let o = layer * this.#layerStride + kvHead * hs;
+    const r = this.#rows, keys = r.keys, hs = r.hs, kvd = r.kvDim;
+    const nKv = this.#nKv;
+    let o = r.head(layer, kvHead);
     let so = layer * this.capacity * nKv + kvHead;
     for (let t = 0; t <= pos; t++, o += kvd, so += nKv) {
       let s = 0;
@@ -266,10 +296,10 @@ export class KvCacheInt8 implements KvCache {
     out: Float32Array,
     outOff: number,
   ): void {
-    const values = this.#values, hs = this.#hs, kvd = this.#kvDim;
+    const r = this.#rows, values = r.values, hs = r.hs, kvd = r.kvDim;
     const nKv = this.#nKv;
     for (let i = 0; i < hs; i++) out[outOff + i] = 0;
-    let o = layer * this.#layerStride + kvHead * hs;
+    let o = r.head(layer, kvHead);
     let so = layer * this.capacity * nKv + kvHead;
     for (let t = 0; t <= pos; t++, o += kvd, so += nKv) {
       const a = p[t] * this.#vScale[so];
@@ -279,8 +309,7 @@ export class KvCacheInt8 implements KvCache {
 
   /** Clears the stored keys, values and scales. */
   reset(): void {
-    this.#keys.fill(0);
-    this.#values.fill(0);
+    this.#rows.reset();
     this.#kScale.fill(0);
     this.#vScale.fill(0);
   }
@@ -305,12 +334,8 @@ export class KvCacheRing implements KvCache {
   readonly capacity: number;
   /** Bytes of key/value storage. */
   readonly byteSize: number;
-  readonly #keys: Float32Array;
-  readonly #values: Float32Array;
+  readonly #rows: F32Rows;
   readonly #acc: Float64Array;
-  readonly #kvDim: number;
-  readonly #hs: number;
-  readonly #layerStride: number;
 
   /**
    * Allocates storage for a window of positions of every layer.
@@ -320,20 +345,14 @@ export class KvCacheRing implements KvCache {
   constructor(config: KvCacheShape, window: number) {
     checkLength(window, "ring window");
     this.capacity = window;
-    this.#kvDim = kvDim(config);
-    this.#hs = headSize(config);
-    this.#acc = new Float64Array(this.#hs);
-    this.#layerStride = window * this.#kvDim;
-    this.#keys = new Float32Array(config.nLayers * this.#layerStride);
-    this.#values = new Float32Array(config.nLayers * this.#layerStride);
+    this.#rows = new KvRows(config, window, f32);
+    this.#acc = new Float64Array(this.#rows.hs);
     this.byteSize = kvCacheBytes("ring", config, window);
   }
 
   /** Stores k and v of `layer` at `pos` (overwriting position pos - window). */
   store(layer: number, pos: number, k: Float32Array, v: Float32Array): void {
-    const o = layer * this.#layerStride + (pos % this.capacity) * this.#kvDim;
-    this.#keys.set(k.subarray(0, this.#kvDim), o);
-    this.#values.set(v.subarray(0, this.#kvDim), o);
+    this.#rows.set(layer, pos % this.capacity, k, v);
   }
 
   /** `max(0, pos - window + 1)`. */
@@ -350,15 +369,15 @@ export class KvCacheRing implements KvCache {
     pos: number,
     out: Float32Array,
   ): void {
-    const hs = this.#hs, kvd = this.#kvDim, w = this.capacity;
+    const r = this.#rows, hs = r.hs, kvd = r.kvDim, w = this.capacity;
     const first = this.firstVisible(pos);
-    const base = layer * this.#layerStride + kvHead * hs;
+    const base = r.head(layer, kvHead);
     // the window is at most two contiguous runs of slots: [slot0, w) and [0, ...)
     const slot0 = first % w, n = pos - first + 1;
     const run1 = Math.min(n, w - slot0);
-    dotRun(q, qOff, this.#keys, base + slot0 * kvd, kvd, run1, hs, out, 0);
+    dotRun(q, qOff, r.keys, base + slot0 * kvd, kvd, run1, hs, out, 0);
     if (run1 < n) {
-      dotRun(q, qOff, this.#keys, base, kvd, n - run1, hs, out, run1);
+      dotRun(q, qOff, r.keys, base, kvd, n - run1, hs, out, run1);
     }
   }
 
@@ -371,22 +390,21 @@ export class KvCacheRing implements KvCache {
     out: Float32Array,
     outOff: number,
   ): void {
-    const hs = this.#hs, kvd = this.#kvDim, w = this.capacity;
+    const r = this.#rows, hs = r.hs, kvd = r.kvDim, w = this.capacity;
     const acc = this.#acc;
     const first = this.firstVisible(pos);
-    const base = layer * this.#layerStride + kvHead * hs;
+    const base = r.head(layer, kvHead);
     const slot0 = first % w, n = pos - first + 1;
     const run1 = Math.min(n, w - slot0);
     acc.fill(0);
-    mixRun(p, 0, this.#values, base + slot0 * kvd, kvd, run1, hs, acc);
-    if (run1 < n) mixRun(p, run1, this.#values, base, kvd, n - run1, hs, acc);
+    mixRun(p, 0, r.values, base + slot0 * kvd, kvd, run1, hs, acc);
+    if (run1 < n) mixRun(p, run1, r.values, base, kvd, n - run1, hs, acc);
     for (let i = 0; i < hs; i++) out[outOff + i] = acc[i];
   }
 
   /** Clears the stored keys and values. */
   reset(): void {
-    this.#keys.fill(0);
-    this.#values.fill(0);
+    this.#rows.reset();
   }
 }
 

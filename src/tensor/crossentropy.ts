@@ -4,6 +4,13 @@
  * @module
  */
 
+/** Largest of `x[o..o+n)` (-Infinity for an empty row). */
+function rowMax(x: Float32Array, o: number, n: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < n; j++) if (x[o + j] > max) max = x[o + j];
+  return max;
+}
+
 /**
  * Per-row negative log-likelihood of `targets` under `softmax(logits)`.
  * Writes `losses[i]` and the log-sum-exp `lse[i]` (saved for backward) and
@@ -29,10 +36,7 @@ export function crossEntropyForward(
   let total = 0;
   for (let i = 0; i < n; i++) {
     const o = i * vocab;
-    let max = -Infinity;
-    for (let j = 0; j < vocab; j++) {
-      if (logits[o + j] > max) max = logits[o + j];
-    }
+    const max = rowMax(logits, o, vocab);
     let sum = 0;
     for (let j = 0; j < vocab; j++) sum += Math.exp(logits[o + j] - max);
     const l = max + Math.log(sum);
@@ -132,10 +136,7 @@ export function crossEntropyForwardToProbs(
   let total = 0;
   for (let i = 0; i < n; i++) {
     const o = i * vocab;
-    let max = -Infinity;
-    for (let j = 0; j < vocab; j++) {
-      if (logits[o + j] > max) max = logits[o + j];
-    }
+    const max = rowMax(logits, o, vocab);
     let sum = 0;
     for (let j = 0; j < vocab; j++) {
       const e = expNonPositive(logits[o + j] - max);

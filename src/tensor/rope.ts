@@ -37,16 +37,46 @@ export function ropeTable(
   const half = headSize / 2;
   const cos = new Float64Array(positions * half);
   const sin = new Float64Array(positions * half);
+  // per pair, the same expression as ops.ts rope(), so both agree bit for bit
+  const freq = new Float64Array((headSize + 1) >> 1);
+  for (let i = 0; i < headSize; i += 2) {
+    freq[i >> 1] = 1 / Math.pow(theta, i / headSize);
+  }
   for (let p = 0; p < positions; p++) {
     for (let i = 0; i < headSize; i += 2) {
-      // same expression as ops.ts rope(), so both paths agree bit for bit
-      const freq = 1 / Math.pow(theta, i / headSize);
-      const a = p * freq;
+      const a = p * freq[i >> 1];
       cos[p * half + i / 2] = Math.cos(a);
       sin[p * half + i / 2] = Math.sin(a);
     }
   }
   return { headSize, positions, cos, sin };
+}
+
+/**
+ * Rotates pairs of `n` rows in place by the table's angles, or by their
+ * negatives when `sign` is -1 (the backward pass).
+ */
+function rotate(
+  x: Float32Array,
+  n: number,
+  width: number,
+  seqLen: number,
+  table: RopeTable,
+  sign: 1 | -1,
+): void {
+  const hs = table.headSize, half = hs / 2;
+  const { cos, sin } = table;
+  for (let r = 0; r < n; r++) {
+    const t = (r % seqLen) * half;
+    const o = r * width;
+    for (let i = 0; i < width; i += 2) {
+      const k = t + ((i % hs) >> 1);
+      const c = cos[k], s = sign * sin[k];
+      const x0 = x[o + i], x1 = x[o + i + 1];
+      x[o + i] = x0 * c - x1 * s;
+      x[o + i + 1] = x0 * s + x1 * c;
+    }
+  }
 }
 
 /**
@@ -68,19 +98,7 @@ export function ropeForward(
   seqLen: number,
   table: RopeTable,
 ): void {
-  const hs = table.headSize, half = hs / 2;
-  const { cos, sin } = table;
-  for (let r = 0; r < n; r++) {
-    const t = (r % seqLen) * half;
-    const o = r * width;
-    for (let i = 0; i < width; i += 2) {
-      const k = t + ((i % hs) >> 1);
-      const c = cos[k], s = sin[k];
-      const x0 = x[o + i], x1 = x[o + i + 1];
-      x[o + i] = x0 * c - x1 * s;
-      x[o + i + 1] = x0 * s + x1 * c;
-    }
-  }
+  rotate(x, n, width, seqLen, table, 1);
 }
 
 /**
@@ -103,17 +121,5 @@ export function ropeBackward(
   seqLen: number,
   table: RopeTable,
 ): void {
-  const hs = table.headSize, half = hs / 2;
-  const { cos, sin } = table;
-  for (let r = 0; r < n; r++) {
-    const t = (r % seqLen) * half;
-    const o = r * width;
-    for (let i = 0; i < width; i += 2) {
-      const k = t + ((i % hs) >> 1);
-      const c = cos[k], s = sin[k];
-      const g0 = dx[o + i], g1 = dx[o + i + 1];
-      dx[o + i] = g0 * c + g1 * s;
-      dx[o + i + 1] = -g0 * s + g1 * c;
-    }
-  }
+  rotate(dx, n, width, seqLen, table, -1);
 }

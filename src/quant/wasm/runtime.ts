@@ -274,8 +274,11 @@ export function wasmVariant(): WasmVariant {
   return s.relaxed ? "relaxed" : s.simd ? "simd" : "none";
 }
 
-function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(b64);
+/** The kernel module's bytes for a SIMD build ("relaxed" or "simd"). */
+function kernelBytes(variant: WasmVariant): Uint8Array<ArrayBuffer> {
+  const bin = atob(
+    variant === "relaxed" ? KERNELS_RELAXED_BASE64 : KERNELS_SIMD_BASE64,
+  );
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
@@ -298,10 +301,7 @@ export async function initWasm(
   variant: WasmVariant = wasmVariant(),
 ): Promise<void> {
   if (variant === "none" || modules.has(variant)) return;
-  const bytes = decodeBase64(
-    variant === "relaxed" ? KERNELS_RELAXED_BASE64 : KERNELS_SIMD_BASE64,
-  );
-  modules.set(variant, await WebAssembly.compile(bytes));
+  modules.set(variant, await WebAssembly.compile(kernelBytes(variant)));
 }
 
 function compiledModule(variant: WasmVariant): WebAssembly.Module {
@@ -310,9 +310,7 @@ function compiledModule(variant: WasmVariant): WebAssembly.Module {
   }
   let m = modules.get(variant);
   if (!m) {
-    m = new WebAssembly.Module(decodeBase64(
-      variant === "relaxed" ? KERNELS_RELAXED_BASE64 : KERNELS_SIMD_BASE64,
-    ));
+    m = new WebAssembly.Module(kernelBytes(variant));
     modules.set(variant, m);
   }
   return m;

@@ -13,6 +13,22 @@ import type { KvCache } from "../../kv/types.ts";
 import { createArena, type WasmArena } from "../../quant/wasm/runtime.ts";
 
 /**
+ * Byte address of `x[off..off+len)` in `a`: in place when `x` lives there,
+ * else copied to byte `at` of the arena.
+ */
+function inArena(
+  a: WasmArena,
+  x: Float32Array,
+  off: number,
+  len: number,
+  at: number,
+): number {
+  if (a.owns(x)) return x.byteOffset + off * 4;
+  a.f32.set(x.subarray(off, off + len), at >> 2);
+  return at;
+}
+
+/**
  * fp32 KV cache in its own fixed WebAssembly arena (never grows); scores and
  * mix run as SIMD kernels over the stored rows. Query, probabilities and
  * outputs may live anywhere (copied through the arena's scratch when not in
@@ -100,12 +116,7 @@ export class KvCacheWasm implements KvCache {
   ): void {
     const a = this.arena, hs = this.#hs, n = this.#visible(pos);
     const scratch = a.ensureScratch(0);
-    let qp: number;
-    if (a.owns(q)) qp = q.byteOffset + qOff * 4;
-    else {
-      qp = scratch;
-      a.f32.set(q.subarray(qOff, qOff + hs), qp >> 2);
-    }
+    const qp = inArena(a, q, qOff, hs, scratch);
     const outIn = a.owns(out);
     const op = outIn ? out.byteOffset : scratch + 4 * hs + 64;
     const keys = this.#keys.byteOffset +
@@ -125,12 +136,7 @@ export class KvCacheWasm implements KvCache {
   ): void {
     const a = this.arena, hs = this.#hs, n = this.#visible(pos);
     const scratch = a.ensureScratch(0);
-    let pp: number;
-    if (a.owns(p)) pp = p.byteOffset;
-    else {
-      pp = scratch;
-      a.f32.set(p.subarray(0, n), pp >> 2);
-    }
+    const pp = inArena(a, p, 0, n, scratch);
     const outIn = a.owns(out);
     const op = outIn
       ? out.byteOffset + outOff * 4

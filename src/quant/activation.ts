@@ -167,6 +167,36 @@ export function packActivationPairs(n: number, cols: number): Float64Array {
   return p;
 }
 
+/**
+ * Quantizes the `n` rows of `x` (`[n, cols]`) per group of `groupSize` into
+ * the scratch buffers, as {@linkcode quantizeActivations}: row i's codes at
+ * `i·cols` of {@linkcode scratchCodes}, its scales and biases at
+ * `i·cols/groupSize` of {@linkcode scratchScales} and {@linkcode scratchBiases}
+ * (read those after this call: it may grow them).
+ */
+export function quantizeActivationRows(
+  x: Float32Array,
+  n: number,
+  cols: number,
+  groupSize: number,
+): void {
+  const ng = cols / groupSize;
+  activationScratch(n * cols, n * ng);
+  for (let i = 0; i < n; i++) {
+    quantizeActivations(
+      x,
+      i * cols,
+      cols,
+      groupSize,
+      scratchQ,
+      i * cols,
+      scratchS,
+      scratchBias,
+      i * ng,
+    );
+  }
+}
+
 /** Makes sure the scratch buffers hold `nq` codes and `ns` groups. */
 export function activationScratch(nq: number, ns: number): void {
   if (scratchQ.length < nq) {

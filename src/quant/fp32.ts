@@ -4,7 +4,7 @@
  * @module
  */
 import { ShapeError } from "../errors.ts";
-import { alignedBytes, checkParts } from "./symmetric.ts";
+import { checkedPartBytes } from "./symmetric.ts";
 import type {
   Granularity,
   LayoutSizes,
@@ -169,18 +169,16 @@ export const fp32: WeightType = {
     data: Uint8Array,
     scales: Float32Array,
   ): QMatrix {
-    const sizes = fp32LayoutSizes(rows, cols, granularity);
-    checkParts(
+    const bytes = checkedPartBytes(
       "fp32",
+      fp32LayoutSizes,
+      4,
       rows,
       cols,
       granularity,
-      data.byteLength,
-      sizes.dataLength * 4,
-      scales.length,
-      0,
+      data,
+      scales,
     );
-    const bytes = alignedBytes(data, 4);
     return {
       type: "fp32",
       rows,

@@ -11,25 +11,22 @@
  */
 import {
   activationGroupSize,
-  activationScratch,
   packActivationPairs,
   PAIR_SHIFT,
-  quantizeActivations,
+  quantizeActivationRows,
   scratchBiases,
   scratchCodes,
   scratchScales,
 } from "./activation.ts";
-import {
-  checkGranularity,
-  LITTLE_ENDIAN,
-  scaleCount,
-  scaleStrides,
-} from "./granularity.ts";
+import { LITTLE_ENDIAN, scaleStrides } from "./granularity.ts";
 import { ShapeError } from "../errors.ts";
 import {
-  alignedBytes,
-  checkParts,
+  checkedPartBytes,
+  dequantizeRows,
   quantizeCodes,
+  scaleRow,
+  storedByteSize,
+  symmetricLayoutSizes,
   wordView,
 } from "./symmetric.ts";
 import type {
@@ -93,11 +90,8 @@ export function matmulInt4(
   const sc = m.scales;
   const gs = activationGroupSize(m);
   const ng = cols / gs;
-  activationScratch(n * cols, n * ng);
+  quantizeActivationRows(x, n, cols, gs);
   const xq = scratchCodes(), xs = scratchScales(), bias = scratchBiases();
-  for (let i = 0; i < n; i++) {
-    quantizeActivations(x, i * cols, cols, gs, xq, i * cols, xs, bias, i * ng);
-  }
   // Weight scale of (r, group g) is sc[r * rowStride + g * groupStride]
   // (computed inline: no per-call objects).
   const gran = m.granularity;
@@ -203,16 +197,13 @@ function int4LayoutSizes(
   cols: number,
   granularity: Granularity,
 ): LayoutSizes {
-  checkGranularity("int4", rows, cols, granularity, true);
+  const sizes = symmetricLayoutSizes("int4", rows, cols, granularity, 2);
   if (cols % 2 !== 0) {
     throw new ShapeError(
       `int4: cols must be even (two weights per byte), got [${rows}, ${cols}]`,
     );
   }
-  return {
-    dataLength: (rows * cols) / 2,
-    scalesLength: scaleCount(rows, cols, granularity),
-  };
+  return sizes;
 }
 
 /**
@@ -250,7 +241,7 @@ export const int4: WeightType = {
       granularity,
       -8,
       7,
-      options?.scaleSearch ?? false,
+      options,
     );
     const data = new Uint8Array(codes.length >> 1);
     for (let i = 0; i < data.length; i++) {
@@ -258,27 +249,18 @@ export const int4: WeightType = {
     }
     return { type: "int4", rows, cols, granularity, data, scales };
   },
-  dequantize(m: QMatrix): Float32Array {
-    const out = new Float32Array(m.rows * m.cols);
-    for (let r = 0; r < m.rows; r++) {
-      int4.dequantizeRow(m, r, out.subarray(r * m.cols, (r + 1) * m.cols));
-    }
-    return out;
-  },
+  dequantize: (m) => dequantizeRows(m, int4.dequantizeRow),
   dequantizeRow(m: QMatrix, row: number, out: Float32Array): void {
-    const p = packedOf(m), sc = m.scales, cols = m.cols;
-    const { rowStride, groupStride, groupSize } = scaleStrides(
-      cols,
-      m.granularity,
-    );
-    for (let c = 0; c < cols; c++) {
-      out[c] = code(p, cols, row, c) *
-        sc[row * rowStride + Math.floor(c / groupSize) * groupStride];
+    // cols is even (see int4LayoutSizes): the row starts on a byte
+    const p = packedOf(m), cols = m.cols, o = (row * cols) >> 1;
+    for (let c = 0; c < cols; c += 2) {
+      const b = p[o + (c >> 1)];
+      out[c] = (b & 15) - 8;
+      out[c + 1] = (b >> 4) - 8;
     }
+    scaleRow(m, row, out);
   },
-  byteSize(m: QMatrix): number {
-    return m.data.byteLength + m.scales.byteLength;
-  },
+  byteSize: storedByteSize,
   layoutSizes: int4LayoutSizes,
   fromParts(
     rows: number,
@@ -287,25 +269,17 @@ export const int4: WeightType = {
     data: Uint8Array,
     scales: Float32Array,
   ): QMatrix {
-    const sizes = int4LayoutSizes(rows, cols, granularity);
-    checkParts(
+    const data4 = checkedPartBytes(
       "int4",
+      int4LayoutSizes,
+      1,
       rows,
       cols,
       granularity,
-      data.byteLength,
-      sizes.dataLength,
-      scales.length,
-      sizes.scalesLength,
-    );
-    return {
-      type: "int4",
-      rows,
-      cols,
-      granularity,
-      data: alignedBytes(data, 4),
+      data,
       scales,
-    };
+    );
+    return { type: "int4", rows, cols, granularity, data: data4, scales };
   },
   reference: {
     backend: "reference",

@@ -9,24 +9,20 @@
  */
 import {
   activationGroupSize,
-  activationScratch,
   packActivationPairs,
   PAIR_SHIFT,
-  quantizeActivations,
-  scratchBiases,
+  quantizeActivationRows,
   scratchCodes,
   scratchScales,
 } from "./activation.ts";
+import { LITTLE_ENDIAN, scaleStrides } from "./granularity.ts";
 import {
-  checkGranularity,
-  LITTLE_ENDIAN,
-  scaleCount,
-  scaleStrides,
-} from "./granularity.ts";
-import {
-  alignedBytes,
-  checkParts,
+  checkedPartBytes,
+  dequantizeRows,
   quantizeCodes,
+  scaleRow,
+  storedByteSize,
+  symmetricLayoutSizes,
   wordView,
 } from "./symmetric.ts";
 import type {
@@ -83,11 +79,8 @@ export function matmulInt8(
   const sc = m.scales;
   const gs = activationGroupSize(m);
   const ng = cols / gs;
-  activationScratch(n * cols, n * ng);
-  const xq = scratchCodes(), xs = scratchScales(), bias = scratchBiases();
-  for (let i = 0; i < n; i++) {
-    quantizeActivations(x, i * cols, cols, gs, xq, i * cols, xs, bias, i * ng);
-  }
+  quantizeActivationRows(x, n, cols, gs);
+  const xq = scratchCodes(), xs = scratchScales();
   // Activation groups coincide with weight groups when grouped; otherwise
   // the weight scale is constant along the row (groupStride 0).
   // Weight scale of (r, group g) is sc[r * rowStride + g * groupStride]
@@ -187,11 +180,7 @@ function int8LayoutSizes(
   cols: number,
   granularity: Granularity,
 ): LayoutSizes {
-  checkGranularity("int8", rows, cols, granularity);
-  return {
-    dataLength: rows * cols,
-    scalesLength: scaleCount(rows, cols, granularity),
-  };
+  return symmetricLayoutSizes("int8", rows, cols, granularity, 1);
 }
 
 /**
@@ -230,32 +219,17 @@ export const int8: WeightType = {
       granularity,
       -127,
       127,
-      options?.scaleSearch ?? false,
+      options,
     );
     return { type: "int8", rows, cols, granularity, data: codes, scales };
   },
-  dequantize(m: QMatrix): Float32Array {
-    const out = new Float32Array(m.rows * m.cols);
-    for (let r = 0; r < m.rows; r++) {
-      int8.dequantizeRow(m, r, out.subarray(r * m.cols, (r + 1) * m.cols));
-    }
-    return out;
-  },
+  dequantize: (m) => dequantizeRows(m, int8.dequantizeRow),
   dequantizeRow(m: QMatrix, row: number, out: Float32Array): void {
-    const q = codesOf(m), sc = m.scales, cols = m.cols;
-    const { rowStride, groupStride, groupSize } = scaleStrides(
-      cols,
-      m.granularity,
-    );
-    const o = row * cols;
-    for (let c = 0; c < cols; c++) {
-      out[c] = q[o + c] *
-        sc[row * rowStride + Math.floor(c / groupSize) * groupStride];
-    }
+    const q = codesOf(m), cols = m.cols, o = row * cols;
+    for (let c = 0; c < cols; c++) out[c] = q[o + c];
+    scaleRow(m, row, out);
   },
-  byteSize(m: QMatrix): number {
-    return m.data.byteLength + m.scales.byteLength;
-  },
+  byteSize: storedByteSize,
   layoutSizes: int8LayoutSizes,
   fromParts(
     rows: number,
@@ -264,18 +238,16 @@ export const int8: WeightType = {
     data: Uint8Array,
     scales: Float32Array,
   ): QMatrix {
-    const sizes = int8LayoutSizes(rows, cols, granularity);
-    checkParts(
+    const bytes = checkedPartBytes(
       "int8",
+      int8LayoutSizes,
+      1,
       rows,
       cols,
       granularity,
-      data.byteLength,
-      sizes.dataLength,
-      scales.length,
-      sizes.scalesLength,
+      data,
+      scales,
     );
-    const bytes = alignedBytes(data, 4);
     return {
       type: "int8",
       rows,

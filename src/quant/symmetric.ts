@@ -1,6 +1,7 @@
 /**
- * What the symmetric integer types (int8, int4) share: choosing scales,
- * rounding to codes, and wrapping stored parts with validation.
+ * What the weight types share outside their kernels: choosing scales and
+ * rounding to codes (int8, int4), layout sizes, applying scales to a row of
+ * codes, byte sizes, and checking and aligning stored parts (all types).
  *
  * @module
  */
@@ -11,13 +12,19 @@ import {
   scaleCount,
   scaleStrides,
 } from "./granularity.ts";
-import type { Granularity } from "./types.ts";
+import type {
+  Granularity,
+  LayoutSizes,
+  QMatrix,
+  QuantizeMatrixOptions,
+} from "./types.ts";
 
 /**
  * Rounds `w` ([rows, cols], row-major) to integer codes clamped to [qmin, qmax]
  * with one scale
  * `absmax/qmax` per tensor/row/group (0 when absmax is 0). Returns the codes
- * unpacked, one per Int8 element, and the scales.
+ * unpacked, one per Int8 element, and the scales. `options.scaleSearch`
+ * picks each scale by {@linkcode searchScales} instead.
  */
 export function quantizeCodes(
   typeName: string,
@@ -27,7 +34,7 @@ export function quantizeCodes(
   granularity: Granularity,
   qmin: number,
   qmax: number,
-  scaleSearch = false,
+  options?: QuantizeMatrixOptions,
 ): { codes: Int8Array; scales: Float32Array } {
   checkGranularity(typeName, rows, cols, granularity, typeName === "int4");
   if (w.length !== rows * cols) {
@@ -55,7 +62,7 @@ export function quantizeCodes(
     }
   }
   for (let i = 0; i < scales.length; i++) scales[i] = absmax[i] / qmax;
-  if (scaleSearch) {
+  if (options?.scaleSearch ?? false) {
     searchScales(
       w,
       rows,
@@ -155,29 +162,94 @@ function searchScales(
   }
 }
 
-/** Validates stored parts against the expected element counts. */
-export function checkParts(
+/**
+ * Layout sizes of a symmetric integer type storing `weightsPerByte` weights
+ * per byte: validates the shape and granularity (groups even when two weights
+ * share a byte) and counts the data bytes and scales.
+ */
+export function symmetricLayoutSizes(
   typeName: string,
   rows: number,
   cols: number,
   granularity: Granularity,
-  dataBytes: number,
-  expectedDataBytes: number,
-  scalesLength: number,
-  expectedScales: number,
-): void {
-  if (dataBytes !== expectedDataBytes) {
+  weightsPerByte: 1 | 2,
+): LayoutSizes {
+  checkGranularity(typeName, rows, cols, granularity, weightsPerByte === 2);
+  return {
+    dataLength: (rows * cols) / weightsPerByte,
+    scalesLength: scaleCount(rows, cols, granularity),
+  };
+}
+
+/**
+ * Multiplies `out[0..cols)`, holding the codes of row `row` of `m` as floats,
+ * in place by each weight's scale (the `dequantizeRow` of the integer types).
+ */
+export function scaleRow(m: QMatrix, row: number, out: Float32Array): void {
+  const sc = m.scales, cols = m.cols;
+  const { rowStride, groupStride, groupSize } = scaleStrides(
+    cols,
+    m.granularity,
+  );
+  let si = row * rowStride;
+  for (let c0 = 0; c0 < cols; c0 += groupSize, si += groupStride) {
+    const scale = sc[si], end = Math.min(c0 + groupSize, cols);
+    for (let c = c0; c < end; c++) out[c] *= scale;
+  }
+}
+
+/** A type's `dequantize`: every row through its `dequantizeRow`. */
+export function dequantizeRows(
+  m: QMatrix,
+  dequantizeRow: (m: QMatrix, row: number, out: Float32Array) => void,
+): Float32Array {
+  const out = new Float32Array(m.rows * m.cols);
+  for (let r = 0; r < m.rows; r++) {
+    dequantizeRow(m, r, out.subarray(r * m.cols, (r + 1) * m.cols));
+  }
+  return out;
+}
+
+/** Bytes held by a stored matrix: its packed data plus its scales. */
+export function storedByteSize(m: QMatrix): number {
+  return m.data.byteLength + m.scales.byteLength;
+}
+
+/**
+ * The checks of a type's `fromParts`: validates the shape with
+ * `layoutSizes`, then that `data` is `dataLength × bytesPerElement` bytes and
+ * `scales` has `scalesLength` entries. Returns `data` 4-byte aligned (see
+ * {@linkcode alignedBytes}).
+ */
+export function checkedPartBytes(
+  typeName: string,
+  layoutSizes: (
+    rows: number,
+    cols: number,
+    granularity: Granularity,
+  ) => LayoutSizes,
+  bytesPerElement: number,
+  rows: number,
+  cols: number,
+  granularity: Granularity,
+  data: Uint8Array,
+  scales: Float32Array,
+): Uint8Array {
+  const sizes = layoutSizes(rows, cols, granularity);
+  const expectedDataBytes = sizes.dataLength * bytesPerElement;
+  if (data.byteLength !== expectedDataBytes) {
     throw new ShapeError(
-      `${typeName}.fromParts: data is ${dataBytes} bytes, [${rows}, ${cols}] needs ${expectedDataBytes}`,
+      `${typeName}.fromParts: data is ${data.byteLength} bytes, [${rows}, ${cols}] needs ${expectedDataBytes}`,
     );
   }
-  if (scalesLength !== expectedScales) {
+  if (scales.length !== sizes.scalesLength) {
     throw new ShapeError(
-      `${typeName}.fromParts: ${scalesLength} scales, [${rows}, ${cols}] at granularity ${
+      `${typeName}.fromParts: ${scales.length} scales, [${rows}, ${cols}] at granularity ${
         String(granularity)
-      } needs ${expectedScales}`,
+      } needs ${sizes.scalesLength}`,
     );
   }
+  return alignedBytes(data, 4);
 }
 
 /**

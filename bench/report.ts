@@ -1,14 +1,14 @@
 /**
  * `deno task bench`: the benchmark report. Trains the `seed` model first if
  * `dist/model.tar.gz` is missing, quantizes it, and measures three models
- * (the trained one, stories260K when `--llama2c DIR` is given, and a
- * random-weight stories15M-shaped one) for the KV-cache and quantization
- * tables. Writes `out/{kvcache,quant,kvcache-memory,training}.json` (+ CSV),
+ * (the trained one, llama2.c's stories260K — from `--llama2c DIR`, else the
+ * repository's copy in tests/testdata/ — and a random-weight stories15M-shaped
+ * one) for the KV-cache and quantization tables. Writes `out/{kvcache,quant,kvcache-memory,training}.json` (+ CSV),
  * and prints the tables.
  *
- * Usage: `deno task bench [--quick] [--llama2c DIR] [--model dist/model.tar.gz]
- *   [--extra dist/brown.tar.gz]... [--out out] [--reps N] [--no-train]
- *   [--backend js|wasm|auto]`
+ * Usage: `deno task bench [--quick] [--llama2c DIR | --no-llama2c]
+ *   [--model dist/model.tar.gz] [--extra dist/brown.tar.gz]... [--out out]
+ *   [--reps N] [--no-train] [--no-random] [--backend js|wasm|auto]`
  *
  * @module
  */
@@ -308,6 +308,7 @@ export async function report(args: string[]): Promise<void> {
     // more trained archives measured like the main one (e.g. the brown preset)
     extra: { type: "string", multiple: true },
     "no-random": { type: "boolean", default: false },
+    "no-llama2c": { type: "boolean", default: false },
     backend: { type: "string", default: "auto" },
   });
   const backend = f.backend as Backend;
@@ -375,12 +376,11 @@ export async function report(args: string[]): Promise<void> {
       });
     }
   }
+  // llama2.c's files: --llama2c DIR, else the repository's copies
   const dir = f.llama2c as string | undefined;
-  if (dir) models.push(await loadStories260K(dir));
+  if (!f["no-llama2c"]) models.push(await loadStories260K(dir));
   if (!f["no-random"]) {
-    models.push(
-      randomStories15M(dir ? await loadLlama2cTokenizer32k(dir) : null),
-    );
+    models.push(randomStories15M(await loadLlama2cTokenizer32k(dir)));
   }
   // Record which kernels "auto" resolved to, per weight type.
   const resolved = Object.values(WEIGHT_TYPES).map((t) =>

@@ -6,11 +6,11 @@
  * stories15M-shaped checkpoint, in one run. Without `--model` a seeded random
  * checkpoint of that shape is generated (speed depends only on shape). With
  * `--run PATH` (a `run` binary the user built from llama2.c) it runs
- * `PATH MODEL -z ../shared/reference/models/tokenizer.bin -t 0 -n STEPS`,
+ * `PATH MODEL -z TOKENIZER -t 0 -n STEPS` (TOKENIZER: `--tokenizer`, default
+ * the repository's copy of llama2.c's tokenizer.bin in tests/testdata/),
  * parses its "achieved tok/s" and records tinyllm/run.c ratios (give `--run`
  * once per build, e.g. `-O3` and `-Ofast -march=native`); without it,
- * tinyllm's figures alone (plus the reference timings quoted from
- * ../shared/reference/README.md, marked as such).
+ * tinyllm's figures alone. Nothing is quoted from other runs.
  *
  * tinyllm is timed like run.c: greedy, no prompt, from BOS, `steps` forward
  * passes, tok/s = (steps - 1) / time after the first token; `cpuTokPerSec`
@@ -29,6 +29,7 @@ import {
   writeFileAtomic,
 } from "../src/cli/common.ts";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import {
   encodeLlama2cCheckpoint,
   parseLlama2cCheckpoint,
@@ -45,13 +46,10 @@ import { wasmVariant } from "../src/quant/wasm/mod.ts";
 /** stories15M's shape (llama2.c's random benchmark checkpoints use it). */
 export const STORIES15M: ModelConfig = LLAMA2C_SHAPES["15M"];
 
-/** run.c figures for the 15M shape from ../shared/reference/README.md. */
-export const REFERENCE_RUNC = {
-  machine:
-    "KVM guest, 2 vCPUs AMD EPYC (Zen 3), gcc 12.2.0, single thread, 256 steps, median of 3",
-  runO3TokPerSec: 62.9,
-  runfastTokPerSec: 166.4,
-};
+/** The repository's copy of llama2.c's 32000-token tokenizer.bin. */
+export const TOKENIZER_32K: string = fileURLToPath(
+  new URL("../tests/testdata/tokenizer.bin", import.meta.url),
+);
 
 /** One tinyllm decode measurement. */
 export interface DecodeResult {
@@ -136,7 +134,7 @@ async function main(args: string[]): Promise<void> {
     model: { type: "string" },
     tokenizer: {
       type: "string",
-      default: "../shared/reference/models/tokenizer.bin",
+      default: TOKENIZER_32K,
     },
     steps: { type: "string" },
     types: { type: "string", default: "fp32,int8,int4" },
@@ -231,8 +229,6 @@ async function main(args: string[]): Promise<void> {
           ratioVsRun: Object.fromEntries(
             [...runcTokPerSec].map(([b, t]) => [b, tps / t]),
           ),
-          ratioVsReferenceRunO3: tps / REFERENCE_RUNC.runO3TokPerSec,
-          ratioVsReferenceRunfast: tps / REFERENCE_RUNC.runfastTokPerSec,
         };
       })
     );
@@ -249,11 +245,6 @@ async function main(args: string[]): Promise<void> {
         tokPerSec: runcTokPerSec.get(binary),
         readings: runc.get(binary),
       })),
-      referenceRunc: {
-        ...REFERENCE_RUNC,
-        note:
-          "quoted from ../shared/reference/README.md (another run, same machine type); compare ratios measured in one run when --run is given",
-      },
       tinyllm: summary,
       readings: results,
     };
@@ -273,9 +264,7 @@ async function main(args: string[]): Promise<void> {
             ? binaries.map((b) =>
               `  ${s.ratioVsRun[b].toFixed(2)}x ${b.split("/").pop()}`
             ).join("")
-            : `  ${s.ratioVsReferenceRunO3.toFixed(2)}x ref -O3, ${
-              s.ratioVsReferenceRunfast.toFixed(2)
-            }x ref runfast`),
+            : ""),
       );
     }
   } finally {

@@ -1,11 +1,14 @@
 // `tinyllm generate` and `random-checkpoint` as a user runs them (subprocess):
 // exact run.c stdout, tok/s line, and one-line errors with exit code 1.
 import assert from "node:assert/strict";
+import {
+  runcGreedy,
+  STORIES260K_PATH as MODEL,
+  TOK512_PATH as TOK,
+  TOKENIZER32K_PATH,
+} from "./reference.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const REF = new URL("../shared/reference/", ROOT);
-const MODEL = new URL("models/stories260K.bin", REF).pathname;
-const TOK = new URL("models/tok512.bin", REF).pathname;
 const MAIN = new URL("src/cli/main.ts", ROOT).pathname;
 
 async function cli(args: string[]) {
@@ -25,11 +28,9 @@ async function cli(args: string[]) {
 }
 
 Deno.test("cli generate: --temperature 0 prints exactly run.c's stdout for the 3 reference prompts", async () => {
-  const names = ["once_upon_a_time", "lily_park", "empty"];
+  const names = ["once_upon_a_time", "lily_park", "empty"] as const;
   await Promise.all(names.map(async (name) => {
-    const ref = JSON.parse(
-      await Deno.readTextFile(new URL(`stories260K/greedy_${name}.json`, REF)),
-    );
+    const ref = runcGreedy(name);
     // run.c's -n 64 counts positions incl. the prompt: 64 - P + 1 new tokens
     const maxTokens = ref.steps - ref.prompt_token_ids.length + 1;
     const r = await cli([
@@ -64,7 +65,7 @@ Deno.test("cli generate: bad input gives one error line and exit code 1", async 
       tokTrunc,
       (await Deno.readFile(TOK)).subarray(0, 1001),
     );
-    const big = new URL("models/tokenizer.bin", REF).pathname;
+    const big = TOKENIZER32K_PATH;
     const base = ["generate", "--model", MODEL, "--tokenizer", TOK];
     const cases: [string[], RegExp][] = [
       [
@@ -185,11 +186,7 @@ Deno.test("cli generate: a tinyllm archive (converted from stories260K) prints t
       archive,
     ]);
     assert.equal(c.code, 0, c.stderr);
-    const ref = JSON.parse(
-      await Deno.readTextFile(
-        new URL("stories260K/greedy_once_upon_a_time.json", REF),
-      ),
-    );
+    const ref = runcGreedy("once_upon_a_time");
     const r = await cli([
       "generate",
       "--model",

@@ -8,9 +8,13 @@ import type { ModelWeights } from "../src/model/weights.ts";
 import { UsageError } from "../src/cli/common.ts";
 import { FormatError } from "../src/errors.ts";
 
-const REF = new URL("../../shared/reference/", import.meta.url).pathname;
-const MODEL = REF + "models/stories260K.bin";
-const TOK = REF + "models/tok512.bin";
+import {
+  runcEncodeCases,
+  runcGreedy,
+  STORIES260K_PATH as MODEL,
+  stories260KBytes,
+  TOK512_PATH as TOK,
+} from "./reference.ts";
 
 function greedy(w: ModelWeights, prompt: number[], n: number): number[] {
   const s = createRunState(w.config);
@@ -65,22 +69,17 @@ Deno.test("convert stories260K: same weights bit for bit, same tokenizer, same g
       source: "llama2.c",
       converted_from: { model: "stories260K.bin", tokenizer: "tok512.bin" },
     });
-    const ref = parseLlama2cCheckpoint(await Deno.readFile(MODEL));
+    const ref = parseLlama2cCheckpoint(stories260KBytes());
     assert.deepEqual(allFloats(a.weights), allFloats(ref));
     assert.equal(
       a.weights.classifier.weight === a.weights.tokenEmbedding,
       true,
     );
-    const vectors = JSON.parse(
-      await Deno.readTextFile(REF + "stories260K/encode_vectors.json"),
-    );
-    for (const c of vectors.cases) {
+    for (const c of runcEncodeCases()) {
       assert.deepEqual(a.tokenizer.encode(c.text), c.token_ids, c.text);
       assert.deepEqual(a.tokenizer.encode(c.text), b.tokenizer.encode(c.text));
     }
-    const g = JSON.parse(
-      await Deno.readTextFile(REF + "stories260K/greedy_once_upon_a_time.json"),
-    );
+    const g = runcGreedy("once_upon_a_time");
     const n = 24;
     const fromArchive = greedy(a.weights, g.prompt_token_ids, n);
     assert.deepEqual(fromArchive, greedy(b.weights, g.prompt_token_ids, n));
@@ -119,13 +118,19 @@ Deno.test("convert stories260K: same weights bit for bit, same tokenizer, same g
 });
 
 Deno.test("convert / loadModelFile: usage and format errors", async () => {
-  await assert.rejects(loadModelFile(MODEL), UsageError);
-  await assert.rejects(loadModelFile("/nonexistent/m.tar.gz"), UsageError);
+  // each rejection for the reason named (the model file exists)
+  const usage = (re: RegExp) => (e: unknown) =>
+    e instanceof UsageError && re.test(e.message);
+  await assert.rejects(loadModelFile(MODEL), usage(/--tokenizer is required/));
+  await assert.rejects(
+    loadModelFile("/nonexistent/m.tar.gz"),
+    usage(/model file not found/),
+  );
   await assert.rejects(
     convert(["--model", MODEL, "--out", "/tmp/x.tar.gz"]),
-    UsageError,
+    usage(/--tokenizer is required/),
   );
-  await assert.rejects(convert(["--bogus"]), UsageError);
+  await assert.rejects(convert(["--bogus"]), usage(/bogus/));
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeFile(

@@ -7,18 +7,11 @@ import { generate, generateText } from "../src/generate/generate.ts";
 import { argmax, Sampler } from "../src/generate/sampler.ts";
 import { ConfigError, InputError, ShapeError } from "../src/errors.ts";
 
-const REF = new URL("../../shared/reference/", import.meta.url);
-const model = parseLlama2cCheckpoint(
-  await Deno.readFile(new URL("models/stories260K.bin", REF)),
-);
-const tok = parseLlama2cTokenizer(
-  await Deno.readFile(new URL("models/tok512.bin", REF)),
-);
-const ref = JSON.parse(
-  await Deno.readTextFile(
-    new URL("stories260K/greedy_once_upon_a_time.json", REF),
-  ),
-);
+import { runcGreedy, stories260KBytes, tok512Bytes } from "./reference.ts";
+
+const model = parseLlama2cCheckpoint(stories260KBytes());
+const tok = parseLlama2cTokenizer(tok512Bytes());
+const ref = runcGreedy("once_upon_a_time");
 
 Deno.test("generate: greedy stream equals run.c's ids and text (fp32, int8 and no cache)", async () => {
   for (const cache of ["fp32", "none"] as const) {

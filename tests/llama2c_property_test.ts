@@ -7,9 +7,10 @@ import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
 import { parseLlama2cTokenizer } from "../src/tokenizer/llama2c.ts";
 import { TinyLlmError } from "../src/errors.ts";
 
-const REF = new URL("../../shared/reference/models/", import.meta.url);
-const model = await Deno.readFile(new URL("stories260K.bin", REF));
-const tok = await Deno.readFile(new URL("tok512.bin", REF));
+import { stories260KBytes, tok512Bytes } from "./reference.ts";
+
+const model = stories260KBytes();
+const tok = tok512Bytes();
 
 function typedErrorOrOk(f: () => unknown): boolean {
   try {

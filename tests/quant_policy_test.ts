@@ -20,6 +20,7 @@ import {
 } from "../src/quant/policy.ts";
 import { WEIGHT_TYPES, weightType } from "../src/quant/table.ts";
 import type { LinearKernels, WeightType } from "../src/quant/types.ts";
+import { runcGreedy, stories260KBytes } from "./reference.ts";
 
 const CFG: ModelConfig = {
   dim: 64,
@@ -190,8 +191,6 @@ Deno.test("selectKernels/makeLinear: js, auto fallback, wasm when supported, bad
 
 // --- stories260K: greedy continuation with quantized weights ---------------
 
-const REF = new URL("../../shared/reference/", import.meta.url);
-
 async function greedyIds(w: ModelWeights, prompt: number[], steps: number) {
   const state = createRunState(w.config);
   const cache = new KvCacheFp32(w.config);
@@ -217,12 +216,8 @@ function commonPrefix(a: number[], b: number[]): number {
 }
 
 Deno.test("stories260K: greedy tokens with int8 / int4 weights vs run.c's fp32 tokens", async () => {
-  const bytes = await Deno.readFile(new URL("models/stories260K.bin", REF));
-  const ref = JSON.parse(
-    await Deno.readTextFile(
-      new URL("stories260K/greedy_once_upon_a_time.json", REF),
-    ),
-  );
+  const bytes = stories260KBytes();
+  const ref = runcGreedy("once_upon_a_time");
   const fp32 = parseLlama2cCheckpoint(bytes, "stories260K.bin");
   const steps = ref.steps as number;
   const expected = ref.generated_token_ids as number[];
@@ -278,9 +273,8 @@ function softmax(x: Float32Array): Float64Array {
   return p;
 }
 
-Deno.test("stories260K: fast kernels (activations rounded to int8) stay within KL 0.05 of the exact product (worst position)", async () => {
-  const bytes = await Deno.readFile(new URL("models/stories260K.bin", REF));
-  const fp32 = parseLlama2cCheckpoint(bytes, "stories260K.bin");
+Deno.test("stories260K: fast kernels (activations rounded to int8) stay within KL 0.05 of the exact product (worst position)", () => {
+  const fp32 = parseLlama2cCheckpoint(stories260KBytes(), "stories260K.bin");
   const tokens = [1, 403, 407, 261, 378, 432, 267, 334, 282, 438, 365, 260];
   for (const t of ["int8", "int4"]) {
     for (const g of ["row", "tensor", 32] as const) {

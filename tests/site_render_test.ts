@@ -4,6 +4,7 @@
  * quotes the original's figures, and missing results give notes, not errors.
  */
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { parseHTML } from "linkedom";
 import { pageFiles, renderPage } from "../www/site.tsx";
 import { loadSiteData, type SiteData } from "../www/data.ts";
@@ -33,7 +34,10 @@ function rowsOf(doc: Doc, id: string): Record<string, string>[] {
   ).filter((r) => Object.keys(r).length > 0);
 }
 
-const data: SiteData = await loadSiteData("www/fixtures", false);
+const data: SiteData = await loadSiteData(
+  fileURLToPath(new URL("../www/fixtures", import.meta.url)),
+  false,
+);
 
 Deno.test("every page renders a full HTML document with navigation", () => {
   for (const f of pageFiles()) {

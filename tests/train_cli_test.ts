@@ -6,6 +6,7 @@ import { main as evalMain } from "../src/cli/eval.ts";
 import { UsageError } from "../src/cli/common.ts";
 import { loadModelFile } from "../src/io/load_fs.ts";
 import { Rng } from "../src/random.ts";
+import { STORIES260K_PATH, TOK512_PATH } from "./reference.ts";
 
 const TINY = [
   "--dim",
@@ -112,9 +113,9 @@ Deno.test("train/eval CLI: bad flags are one-line usage errors", async () => {
     () =>
       evalMain([
         "--model",
-        "../shared/reference/models/stories260K.bin",
+        STORIES260K_PATH,
         "--tokenizer",
-        "../shared/reference/models/tok512.bin",
+        TOK512_PATH,
       ]),
     /--data file.txt is required/,
   );

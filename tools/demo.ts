@@ -4,7 +4,8 @@
  * benchmark (`--quick` unless `--full`) → plots → static site.
  *
  * Usage: `deno task demo [--full] [--retrain] [--llama2c DIR]`
- * (DIR defaults to ../shared/reference/models when it exists.)
+ * (llama2.c's stories260K comes from DIR, else from the repository's copy in
+ * tests/testdata/.)
  *
  * @module
  */
@@ -32,10 +33,7 @@ async function main(args: string[]): Promise<void> {
     llama2c: { type: "string" },
   });
   const started = performance.now();
-  const llama2c = (f.llama2c as string | undefined) ??
-    (existsSync("../shared/reference/models/stories260K.bin")
-      ? "../shared/reference/models"
-      : undefined);
+  const llama2c = f.llama2c as string | undefined;
   const stages: [string, () => Promise<void>][] = [
     ["train the seed model", async () => {
       if (existsSync(MODEL) && !f.retrain) {

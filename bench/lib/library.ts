@@ -18,6 +18,13 @@ import { perplexity as libraryPerplexity } from "../../src/eval/perplexity.ts";
 import { loadModelArchive, saveModelArchive } from "../../src/io/archive.ts";
 import { loadCorpus } from "../../src/data/brown_fs.ts";
 import { writeFileAtomic } from "../../src/cli/common.ts";
+import stories260KBin from "../../tests/testdata/stories260K.bin" with {
+  type: "bytes",
+};
+import tok512Bin from "../../tests/testdata/tok512.bin" with { type: "bytes" };
+import tokenizer32kBin from "../../tests/testdata/tokenizer.bin" with {
+  type: "bytes",
+};
 
 /** A model under benchmark. */
 export interface BenchModel {
@@ -73,14 +80,20 @@ export const FIXED_TEXT =
   "Sue saw the ball behind the tree and gave it back to Tom. Tom was very happy. " +
   'He said, "Thank you, Sue! You are a good friend." They played with the ball together until the sun went down.';
 
-/** stories260K from a llama2.c directory (stories260K.bin + tok512.bin). */
-export async function loadStories260K(dir: string): Promise<BenchModel> {
+/**
+ * stories260K: from a llama2.c directory (stories260K.bin + tok512.bin), or
+ * the repository's copy in tests/testdata/ when `dir` is omitted (a module
+ * import, so no read permission is needed).
+ */
+export async function loadStories260K(dir?: string): Promise<BenchModel> {
   const weights = parseLlama2cCheckpoint(
-    await Deno.readFile(`${dir}/stories260K.bin`),
+    dir
+      ? await Deno.readFile(`${dir}/stories260K.bin`)
+      : stories260KBin.slice(),
     "stories260K.bin",
   );
   const tokenizer = parseLlama2cTokenizer(
-    await Deno.readFile(`${dir}/tok512.bin`),
+    dir ? await Deno.readFile(`${dir}/tok512.bin`) : tok512Bin.slice(),
     { vocabSize: weights.config.vocabSize, name: "tok512.bin" },
   );
   return {
@@ -92,15 +105,20 @@ export async function loadStories260K(dir: string): Promise<BenchModel> {
   };
 }
 
-/** The 32000-token llama2.c tokenizer, if `dir` has it. */
+/**
+ * The 32000-token llama2.c tokenizer: `dir/tokenizer.bin` if `dir` has it,
+ * the repository's copy when `dir` is omitted.
+ */
 export async function loadLlama2cTokenizer32k(
-  dir: string,
+  dir?: string,
 ): Promise<Tokenizer | null> {
   try {
-    return parseLlama2cTokenizer(await Deno.readFile(`${dir}/tokenizer.bin`), {
-      vocabSize: 32000,
-      name: "tokenizer.bin",
-    });
+    return parseLlama2cTokenizer(
+      dir
+        ? await Deno.readFile(`${dir}/tokenizer.bin`)
+        : tokenizer32kBin.slice(),
+      { vocabSize: 32000, name: "tokenizer.bin" },
+    );
   } catch {
     return null;
   }

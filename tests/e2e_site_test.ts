@@ -2,16 +2,17 @@
  * End-to-end: build the results site into a temp dir, serve it on
  * 127.0.0.1, and drive Debian's headless Chromium through it: every table
  * shows the values of the JSON it was built from, every plot renders, the
- * live demo produces text. Screenshots go to out/screenshots/.
+ * live demo produces text. Nothing is written outside a temp dir; set
+ * TINYLLM_SCREENSHOTS=DIR to keep the page screenshots in DIR.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { buildSite } from "../www/site.tsx";
 import { serveSite } from "../www/serve.ts";
 import { writePlots } from "../bench/plot.ts";
 import { readResults, type Results } from "../bench/lib/results.ts";
-import { cell } from "../www/components/Table.tsx";
 import { demoModelForTest } from "./site_fixture.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -25,12 +26,28 @@ const FLAGS = [
   "--disable-dev-shm-usage",
 ];
 
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
 /** Real results when a full set exists in out/, else the fixture. */
 function dataSource(): string {
   const real = ["kvcache", "quant", "kvcache-memory", "training"].every((f) =>
-    existsSync(`out/${f}.json`)
+    existsSync(`${ROOT}/out/${f}.json`)
   );
-  return real ? "out" : "www/fixtures";
+  return real ? `${ROOT}/out` : `${ROOT}/www/fixtures`;
+}
+
+/**
+ * Whether a cell's text shows the JSON value exactly: numbers parse back to
+ * the same number (nothing rounded away), missing values are an em dash,
+ * text is verbatim.
+ */
+function shows(text: string | undefined, value: unknown): boolean {
+  if (text === undefined) return false;
+  if (value === null || value === undefined) return text === "—";
+  if (typeof value === "number") {
+    return text.trim() !== "" && Number(text.replaceAll(",", "")) === value;
+  }
+  return text === String(value);
 }
 
 /** Cell texts of a table's data rows, keyed like the JSON. */
@@ -59,10 +76,12 @@ async function checkTable(
   assert.equal(shown.length, rows.length, `${id}: row count`);
   rows.forEach((r, i) => {
     for (const k of keys) {
-      assert.equal(
-        shown[i][k],
-        cell((r as Record<string, unknown>)[k]),
-        `${id} row ${i} ${k}`,
+      const value = (r as Record<string, unknown>)[k];
+      assert.ok(
+        shows(shown[i][k] ?? undefined, value),
+        `${id} row ${i} ${k}: shows ${JSON.stringify(shown[i][k])} for ${
+          JSON.stringify(value)
+        }`,
       );
     }
   });
@@ -90,7 +109,13 @@ async function checkPlots(page: Page, expected: string[]) {
   }
 }
 
-async function visit(page: Page, base: string, file: string, shot: string) {
+async function visit(
+  page: Page,
+  base: string,
+  file: string,
+  shot: string,
+  shots: string,
+) {
   const res = await page.goto(`${base}/${file}`, { waitUntil: "load" });
   assert.equal(res?.status(), 200, `${file} status`);
   await page.evaluate(() =>
@@ -102,11 +127,7 @@ async function visit(page: Page, base: string, file: string, shot: string) {
       ),
     )
   );
-  await Deno.mkdir("out/screenshots", { recursive: true });
-  await page.screenshot({
-    path: `out/screenshots/${shot}.png`,
-    fullPage: true,
-  });
+  await page.screenshot({ path: `${shots}/${shot}.png`, fullPage: true });
 }
 
 Deno.test({
@@ -120,7 +141,9 @@ Deno.test({
     const tmp = await Deno.makeTempDir({ prefix: "tinyllm-site-" });
     const data = `${tmp}/data`;
     const site = `${tmp}/site`;
+    const shots = Deno.env.get("TINYLLM_SCREENSHOTS") ?? `${tmp}/screenshots`;
     await Deno.mkdir(data);
+    await Deno.mkdir(shots, { recursive: true });
     for await (const e of Deno.readDir(src)) {
       if (e.name.endsWith(".json")) {
         await Deno.copyFile(`${src}/${e.name}`, `${data}/${e.name}`);
@@ -151,7 +174,7 @@ Deno.test({
       page.on("pageerror", (e) => errors.push(String(e)));
 
       await t.step("index: headline table", async () => {
-        await visit(page, base, "index.html", "index");
+        await visit(page, base, "index.html", "index", shots);
         await checkTable(
           page,
           "headline-kv",
@@ -160,7 +183,7 @@ Deno.test({
         );
       });
       await t.step("kvcache: tables and plots", async () => {
-        await visit(page, base, "kvcache.html", "kvcache");
+        await visit(page, base, "kvcache.html", "kvcache", shots);
         await checkTable(page, "table-kvcache", results.kvcache!.rows, [
           "model",
           "length",
@@ -182,7 +205,7 @@ Deno.test({
         );
       });
       await t.step("quantization: table and plots", async () => {
-        await visit(page, base, "quantization.html", "quantization");
+        await visit(page, base, "quantization.html", "quantization", shots);
         await checkTable(page, "table-quant", results.quant!.rows, [
           "model",
           "config",
@@ -197,9 +220,9 @@ Deno.test({
         await checkPlots(page, plots.filter((p) => p.startsWith("quant")));
       });
       await t.step("training and method pages", async () => {
-        await visit(page, base, "training.html", "training");
+        await visit(page, base, "training.html", "training", shots);
         await checkPlots(page, ["training-loss.svg"]);
-        await visit(page, base, "method.html", "method");
+        await visit(page, base, "method.html", "method", shots);
         const dates = await page.$$eval(
           "#table-meta td[data-key=date]",
           (tds) => tds.map((td) => td.textContent),
@@ -210,7 +233,7 @@ Deno.test({
         name: "demo: the browser generates text with the library",
         ignore: model === null,
         fn: async () => {
-          await visit(page, base, "demo.html", "demo-before");
+          await visit(page, base, "demo.html", "demo-before", shots);
           await page.waitForSelector("#demo-run:not([disabled])", {
             timeout: 10_000,
           });
@@ -239,10 +262,7 @@ Deno.test({
           );
           const speed = await page.$eval("#demo-speed", (d) => d.textContent);
           assert.match(speed ?? "", /tokens\/s/);
-          await page.screenshot({
-            path: "out/screenshots/demo.png",
-            fullPage: true,
-          });
+          await page.screenshot({ path: `${shots}/demo.png`, fullPage: true });
         },
       });
       assert.deepEqual(errors, [], "no uncaught errors in the pages");

@@ -15,6 +15,9 @@ import { WEIGHT_TYPES } from "../src/quant/table.ts";
 import type { Granularity, QMatrix, WeightType } from "../src/quant/types.ts";
 import {
   createArena,
+  fp32Wasm,
+  int4Wasm,
+  int8Wasm,
   modelArena,
   placeMatrix,
   prepareWeightsForWasm,
@@ -238,9 +241,28 @@ Deno.test("forcing 'none' falls back to the TypeScript kernels everywhere", () =
   }
 });
 
-Deno.test("the table's rows carry the wasm kernels", () => {
-  for (const name of ["fp32", "int8", "int4"]) {
-    assert.equal(WEIGHT_TYPES[name].wasm, wasmKernelsFor(name));
+Deno.test("the table's rows carry their own wasm kernels, available as the engine allows", () => {
+  const expected: Record<string, unknown> = {
+    fp32: fp32Wasm,
+    int8: int8Wasm,
+    int4: int4Wasm,
+  };
+  assert.equal(new Set(Object.values(expected)).size, 3);
+  for (const [name, kernels] of Object.entries(expected)) {
+    const row = WEIGHT_TYPES[name];
+    assert.equal(row.wasm, kernels, name);
+    assert.equal(row.wasm!.backend, "wasm", name);
+    assert.notEqual(row.wasm, row.js, name);
+    assert.equal(row.wasmSupported!(), support.simd, name);
+  }
+  setWasmVariant("none");
+  try {
+    for (const name of Object.keys(expected)) {
+      assert.equal(WEIGHT_TYPES[name].wasmSupported!(), false, name);
+      assert.equal(wasmKernelsFor(name), undefined, name);
+    }
+  } finally {
+    setWasmVariant(null);
   }
 });
 

@@ -17,6 +17,9 @@ import { paramLayout } from "../src/train/params.ts";
 import { WordTokenizer } from "../src/tokenizer/word.ts";
 import { BpeTokenizer } from "../src/tokenizer/bpe.ts";
 import { FormatError, ShapeError } from "../src/errors.ts";
+import { testNeeding } from "./permissions.ts";
+
+const test = testNeeding(import.meta.url, "read", "write", "run:tar");
 
 const tokenizer = WordTokenizer.fromWords("the cat sat on the mat".split(" "), {
   maxSize: 20,
@@ -97,7 +100,7 @@ Deno.test("archive: save → load gives bit-identical weights, identical logits,
   }
 });
 
-Deno.test("archive: reproducible bytes, sorted members, GNU tar reads it", async () => {
+test("archive: reproducible bytes, sorted members, GNU tar reads it", async () => {
   const w = randomModelWeights(base, 3);
   const bpe = BpeTokenizer.train("the cat sat on the mat ".repeat(30), 270);
   const cfg = { ...base, vocabSize: bpe.vocabSize };

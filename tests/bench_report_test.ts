@@ -18,6 +18,9 @@ import { plotAll } from "../bench/plot.ts";
 import { randomModelWeights } from "../src/model/model.ts";
 import { kvCacheBytes } from "../src/kv/caches.ts";
 import { modelByteSize } from "../src/quant/policy.ts";
+import { testNeeding } from "./permissions.ts";
+
+const test = testNeeding(import.meta.url, "read", "write");
 
 const S: ReportSettings = {
   quick: true,
@@ -117,7 +120,7 @@ Deno.test("cache-memory rows match the cache formulas", () => {
   assert.ok(rows.every((r) => r.length <= 16));
 });
 
-Deno.test("result files round-trip through JSON and CSV, and plot", async () => {
+test("result files round-trip through JSON and CSV, and plot", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const m = tiny();

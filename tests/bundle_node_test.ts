@@ -1,17 +1,32 @@
 // The core has no Deno dependency: bundle mod.ts for the browser platform and
 // run a greedy generation of stories260K under the machine's Node.js.
 import assert from "node:assert/strict";
+import { testNeeding } from "./permissions.ts";
 import { runcGreedy, STORIES260K_PATH, TOK512_PATH } from "./reference.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
-const hasNode = await new Deno.Command("node", { args: ["--version"] })
-  .output().then((o) => o.success).catch(() => false);
+const test = testNeeding(
+  import.meta.url,
+  "read",
+  "write",
+  "run:deno",
+  "run:node",
+);
 
-Deno.test({
+function hasNode(): boolean {
+  try {
+    return new Deno.Command("node", { args: ["--version"], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+test({
   name:
     "bundle: mod.ts bundled for the browser runs under Node and matches run.c's greedy ids",
-  ignore: !hasNode,
+  ignore: !hasNode(),
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {

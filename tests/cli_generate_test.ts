@@ -7,27 +7,18 @@ import {
   TOK512_PATH as TOK,
   TOKENIZER32K_PATH,
 } from "./reference.ts";
+import { testNeeding } from "./permissions.ts";
+import { ROOT, runTask } from "./tasks.ts";
 
-const ROOT = new URL("../", import.meta.url);
-const MAIN = new URL("src/cli/main.ts", ROOT).pathname;
+const test = testNeeding(import.meta.url, "read", "write", "run:deno");
 
-async function cli(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  // Deno's own progress lines (another process holding the npm cache lock)
-  // are not the program's output.
-  const stderr = dec.decode(out.stderr).split("\n").filter((l) =>
-    // deno-lint-ignore no-control-regex
-    !/^(\x1b\[[0-9;]*m)*(Blocking|Download|Initialize)\b/.test(l)
-  ).join("\n");
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr };
+/** `deno task <args[0]> <rest>`, with that task's permissions. */
+function cli(args: string[]) {
+  const [task, ...rest] = args;
+  return runTask(task, rest);
 }
 
-Deno.test("cli generate: --temperature 0 prints exactly run.c's stdout for the 3 reference prompts", async () => {
+test("cli generate: --temperature 0 prints exactly run.c's stdout for the 3 reference prompts", async () => {
   const names = ["once_upon_a_time", "lily_park", "empty"] as const;
   await Promise.all(names.map(async (name) => {
     const ref = runcGreedy(name);
@@ -52,7 +43,7 @@ Deno.test("cli generate: --temperature 0 prints exactly run.c's stdout for the 3
   }));
 });
 
-Deno.test("cli generate: bad input gives one error line and exit code 1", async () => {
+test("cli generate: bad input gives one error line and exit code 1", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const trunc = `${dir}/trunc.bin`;
@@ -117,7 +108,30 @@ Deno.test("cli generate: bad input gives one error line and exit code 1", async 
   }
 });
 
-Deno.test("cli random-checkpoint: writes a loadable checkpoint of the asked shape", async () => {
+test("cli: a missing permission is one error line, not a NotCapable trace", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      `${ROOT}/src/cli/main.ts`,
+      "generate",
+      "--model",
+      MODEL,
+      "--tokenizer",
+      TOK,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1);
+  assert.match(
+    stderr,
+    /^tinyllm: error: missing permission: Requires read access to "[^"]*stories260K\.bin"[^\n]*\n$/,
+  );
+});
+
+test("cli random-checkpoint: writes a loadable checkpoint of the asked shape", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const out = `${dir}/r.bin`;
@@ -172,7 +186,7 @@ Deno.test("cli random-checkpoint: writes a loadable checkpoint of the asked shap
   }
 });
 
-Deno.test("cli generate: a tinyllm archive (converted from stories260K) prints the same text", async () => {
+test("cli generate: a tinyllm archive (converted from stories260K) prints the same text", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const archive = `${dir}/m.tar.gz`;

@@ -15,6 +15,9 @@ import {
   stories260KBytes,
   TOK512_PATH as TOK,
 } from "./reference.ts";
+import { testNeeding } from "./permissions.ts";
+
+const test = testNeeding(import.meta.url, "read", "write");
 
 function greedy(w: ModelWeights, prompt: number[], n: number): number[] {
   const s = createRunState(w.config);
@@ -50,7 +53,7 @@ function allFloats(w: ModelWeights): Uint32Array[] {
   return out;
 }
 
-Deno.test("convert stories260K: same weights bit for bit, same tokenizer, same greedy tokens", async () => {
+test("convert stories260K: same weights bit for bit, same tokenizer, same greedy tokens", async () => {
   const dir = await Deno.makeTempDir();
   const log = console.log;
   try {
@@ -117,7 +120,7 @@ Deno.test("convert stories260K: same weights bit for bit, same tokenizer, same g
   }
 });
 
-Deno.test("convert / loadModelFile: usage and format errors", async () => {
+test("convert / loadModelFile: usage and format errors", async () => {
   // each rejection for the reason named (the model file exists)
   const usage = (re: RegExp) => (e: unknown) =>
     e instanceof UsageError && re.test(e.message);

@@ -13,8 +13,11 @@ import {
   stories260KBytes,
   TOK512_PATH as tokenizer,
 } from "./reference.ts";
+import { testNeeding } from "./permissions.ts";
 
-Deno.test("quantize CLI: llama2.c .bin → int4 archive → int8 archive", async () => {
+const test = testNeeding(import.meta.url, "read", "write");
+
+test("quantize CLI: llama2.c .bin → int4 archive → int8 archive", async () => {
   const dir = await Deno.makeTempDir();
   const log = console.log;
   const lines: string[] = [];
@@ -65,7 +68,7 @@ Deno.test("quantize CLI: llama2.c .bin → int4 archive → int8 archive", async
   }
 });
 
-Deno.test("quantize CLI: bad flags are UsageErrors", async () => {
+test("quantize CLI: bad flags are UsageErrors", async () => {
   await assert.rejects(() => main(["--type", "int8"]), UsageError);
   await assert.rejects(() => main(["--model", model]), UsageError);
   await assert.rejects(

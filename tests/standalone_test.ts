@@ -3,6 +3,9 @@
 // string is built at run time so this file does not contain it.)
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { testNeeding } from "./permissions.ts";
+
+const test = testNeeding(import.meta.url, "read");
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const FORBIDDEN = ["..", "shared"].join("/");
@@ -36,7 +39,7 @@ function contains(hay: Uint8Array, needle: Uint8Array): boolean {
   return false;
 }
 
-Deno.test({
+test({
   name:
     "standalone: no file in the repository names the sibling reference folder",
   fn() {

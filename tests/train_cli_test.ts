@@ -7,6 +7,9 @@ import { UsageError } from "../src/cli/common.ts";
 import { loadModelFile } from "../src/io/load_fs.ts";
 import { Rng } from "../src/random.ts";
 import { STORIES260K_PATH, TOK512_PATH } from "./reference.ts";
+import { testNeeding } from "./permissions.ts";
+
+const test = testNeeding(import.meta.url, "read", "write", "env");
 
 const TINY = [
   "--dim",
@@ -38,7 +41,7 @@ async function quietly<T>(f: () => Promise<T>): Promise<string> {
   return lines.join("\n");
 }
 
-Deno.test("train CLI: word and BPE runs on --data, saved archive loads, eval prints perplexity, resume continues", async () => {
+test("train CLI: word and BPE runs on --data, saved archive loads, eval prints perplexity, resume continues", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const rng = new Rng(1);
@@ -104,7 +107,7 @@ Deno.test("train CLI: word and BPE runs on --data, saved archive loads, eval pri
   }
 });
 
-Deno.test("train/eval CLI: bad flags are one-line usage errors", async () => {
+test("train/eval CLI: bad flags are one-line usage errors", async () => {
   await assert.rejects(() => train(["--preset", "nope"]), UsageError);
   await assert.rejects(() => train(["--positional", "abs"]), UsageError);
   await assert.rejects(() => train(["--lr", "fast"]), UsageError);

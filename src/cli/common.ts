@@ -93,6 +93,15 @@ export async function runCli(
       console.error(`${name}: error: ${(e as Error).message.split("\n")[0]}`);
       Deno.exit(1);
     }
+    if (e instanceof Deno.errors.NotCapable) {
+      // e.g. `Requires read access to "m.bin", run again with the --allow-read flag`
+      console.error(
+        `${name}: error: missing permission: ${
+          (e as Error).message.split("\n")[0]
+        } (the deno task of the same name grants what it needs)`,
+      );
+      Deno.exit(1);
+    }
     throw e;
   }
 }

@@ -51,6 +51,7 @@ export {
 } from "./src/tensor/wasm/matmul_wasm.ts";
 export { KvCacheWasm } from "./src/tensor/wasm/kv_cache_wasm.ts";
 export * from "./src/io/llama2c.ts";
+export * from "./src/io/llama2c_q80.ts";
 export * from "./src/tokenizer/llama2c.ts";
 export * from "./src/model/model.ts";
 export * from "./src/model/decode.ts";

@@ -3,7 +3,7 @@
  * stored keys and values) versus the same step without a cache (recompute
  * positions 0..P), per model. The no-cache step is each group's baseline.
  *
- * Run: `deno bench -A bench/decode_bench.ts`
+ * Run: `deno bench bench/decode_bench.ts`
  */
 import { createRunState, forwardToken } from "../src/model/decode.ts";
 import { KvCacheFp32 } from "../src/kv/caches.ts";

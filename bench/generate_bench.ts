@@ -4,7 +4,7 @@
  * the no-cache run is each group's baseline. The same measurement as the
  * original project's `Benchmark: length=50`.
  *
- * Run: `deno bench -A bench/generate_bench.ts`
+ * Run: `deno bench bench/generate_bench.ts`
  */
 import { generateTokens } from "./lib/measure.ts";
 import { suiteModels } from "./lib/suite_models.ts";

@@ -7,6 +7,7 @@ import { KvCacheFp32 } from "../src/kv/caches.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
 import { UsageError } from "../src/cli/common.ts";
 import { FormatError } from "../src/errors.ts";
+import { encodeLlama2cQ80 } from "../src/io/llama2c_q80.ts";
 
 import {
   runcEncodeCases,
@@ -142,6 +143,84 @@ test("convert / loadModelFile: usage and format errors", async () => {
     );
     await assert.rejects(loadModelFile(`${dir}/bad.tar.gz`), FormatError);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+test("convert --to llama2c-q80: writes llama2.c's version 2 file; flags checked", async () => {
+  const dir = await Deno.makeTempDir();
+  const log = console.log;
+  const lines: string[] = [];
+  try {
+    console.log = (...a: unknown[]) => lines.push(a.join(" "));
+    const out = `${dir}/s260-q80.bin`;
+    await convert(["--to", "llama2c-q80", "--model", MODEL, "--out", out]);
+    const bytes = await Deno.readFile(out);
+    assert.deepEqual(
+      bytes,
+      encodeLlama2cQ80(parseLlama2cCheckpoint(stories260KBytes()), 64),
+    );
+    assert.match(
+      lines.join("\n"),
+      /group 4: 64 does not divide dim 64 and hidden_dim 172/,
+    );
+    // from an archive too: the same weights give the same file
+    await convert([
+      "--model",
+      MODEL,
+      "--tokenizer",
+      TOK,
+      "--out",
+      `${dir}/a.tar.gz`,
+    ]);
+    await convert([
+      "--to",
+      "llama2c-q80",
+      "--model",
+      `${dir}/a.tar.gz`,
+      "--out",
+      `${dir}/again.bin`,
+    ]);
+    assert.deepEqual(await Deno.readFile(`${dir}/again.bin`), bytes);
+    console.log = log;
+    const usage = (re: RegExp) => (e: unknown) =>
+      e instanceof UsageError && re.test(e.message);
+    await assert.rejects(
+      convert(["--to", "gguf", "--model", MODEL, "--out", `${dir}/x`]),
+      usage(/--to must be archive or llama2c-q80/),
+    );
+    await assert.rejects(
+      convert(["--to", "llama2c-q80", "--model", out, "--out", `${dir}/y`]),
+      usage(/already a llama2.c version 2 checkpoint/),
+    );
+    await assert.rejects(
+      convert([
+        "--to",
+        "llama2c-q80",
+        "--model",
+        MODEL,
+        "--out",
+        `${dir}/y`,
+        "--group",
+        "0",
+      ]),
+      usage(/--group must be >= 1/),
+    );
+    await assert.rejects(
+      convert([
+        "--model",
+        MODEL,
+        "--tokenizer",
+        TOK,
+        "--out",
+        `${dir}/y`,
+        "--group",
+        "8",
+      ]),
+      usage(/--group applies only with --to llama2c-q80/),
+    );
+  } finally {
+    console.log = log;
     await Deno.remove(dir, { recursive: true });
   }
 });

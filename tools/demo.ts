@@ -75,14 +75,13 @@ async function main(args: string[]): Promise<void> {
     }],
     [`benchmark (${f.full ? "full" : "--quick"})`, () =>
       deno([
-        "run",
-        "-A",
-        "bench/report.ts",
+        "task",
+        "bench",
         ...(f.full ? [] : ["--quick"]),
         ...(llama2c ? ["--llama2c", llama2c] : []),
       ])],
-    ["plots", () => deno(["run", "-A", "bench/plot.ts"])],
-    ["site", () => deno(["run", "-A", "www/build.ts"])],
+    ["plots", () => deno(["task", "plot"])],
+    ["site", () => deno(["task", "site:build"])],
   ];
   for (const [i, [name, run]] of stages.entries()) {
     const t0 = performance.now();

@@ -7,7 +7,7 @@
  *
  * @example Generate from a llama2.c checkpoint
  * ```sh
- * deno run -A jsr:@proj/tinyllm/cli generate --model stories260K.bin --tokenizer tok512.bin --prompt "Once upon a time"
+ * deno run --allow-read jsr:@proj/tinyllm/cli generate --model stories260K.bin --tokenizer tok512.bin --prompt "Once upon a time"
  * ```
  *
  * @module

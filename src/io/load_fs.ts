@@ -19,6 +19,7 @@ import {
   saveModelArchive,
 } from "./archive.ts";
 import { parseLlama2cCheckpoint } from "./llama2c.ts";
+import { isLlama2cQ80, parseLlama2cQ80 } from "./llama2c_q80.ts";
 
 /** Options of {@linkcode loadModelFile}. */
 export interface LoadModelFileOptions {
@@ -82,7 +83,9 @@ export async function loadModelFile(
       `--tokenizer is required with the llama2.c checkpoint ${name}`,
     );
   }
-  let weights = parseLlama2cCheckpoint(bytes, name);
+  let weights = isLlama2cQ80(bytes)
+    ? parseLlama2cQ80(bytes, name)
+    : parseLlama2cCheckpoint(bytes, name);
   const tokenizer = parseLlama2cTokenizer(
     await readFileNamed(options.tokenizer, "tokenizer"),
     { vocabSize: weights.config.vocabSize, name: baseName(options.tokenizer) },

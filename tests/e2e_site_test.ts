@@ -119,6 +119,75 @@ async function checkPlots(page: Page, expected: string[]) {
   }
 }
 
+/**
+ * Texts of a plot (opened as its own SVG document) whose boxes overlap: labels
+ * that collide, ticks that run into each other. Empty when legible.
+ */
+async function overlappingTexts(
+  page: Page,
+  url: string,
+): Promise<string[]> {
+  await page.goto(url, { waitUntil: "load" });
+  return await page.evaluate(() => {
+    // each text's box as drawn: its local bbox through its transform (ticks
+    // may be rotated), then a separating-axis test between the quadrilaterals
+    type P = { x: number; y: number };
+    const quads = [...document.querySelectorAll("text")].flatMap((t) => {
+      const text = t.textContent ?? "";
+      const b = t.getBBox();
+      const m = t.getScreenCTM();
+      if (!m || text.trim() === "" || b.width === 0) return [];
+      const at = (x: number, y: number): P => ({
+        x: m.a * x + m.c * y + m.e,
+        y: m.b * x + m.d * y + m.f,
+      });
+      return [{
+        text,
+        q: [
+          at(b.x, b.y),
+          at(b.x + b.width, b.y),
+          at(b.x + b.width, b.y + b.height),
+          at(b.x, b.y + b.height),
+        ],
+      }];
+    });
+    const apart = (a: P[], b: P[]) => {
+      for (const poly of [a, b]) {
+        for (let i = 0; i < 4; i++) {
+          const p = poly[i], q = poly[(i + 1) % 4];
+          const nx = q.y - p.y, ny = p.x - q.x;
+          const len = Math.hypot(nx, ny) || 1;
+          const proj = (r: P[]) => r.map((v) => (v.x * nx + v.y * ny) / len);
+          const pa = proj(a), pb = proj(b);
+          // 1 px of overlap is tolerated (antialiasing, glyph padding)
+          if (
+            Math.max(...pa) - Math.min(...pb) <= 1 ||
+            Math.max(...pb) - Math.min(...pa) <= 1
+          ) return true;
+        }
+      }
+      return false;
+    };
+    const hits: string[] = [];
+    for (let i = 0; i < quads.length; i++) {
+      for (let j = i + 1; j < quads.length; j++) {
+        if (!apart(quads[i].q, quads[j].q)) {
+          hits.push(`"${quads[i].text}" × "${quads[j].text}"`);
+        }
+      }
+    }
+    return hits;
+  });
+}
+
+/** Tick labels printed with needless decimals (e.g. 16.000000). */
+async function longTicks(page: Page): Promise<string[]> {
+  return await page.evaluate(() =>
+    [...document.querySelectorAll("text")].map((t) => t.textContent ?? "")
+      .filter((t) => /\d\.\d{4,}/.test(t))
+  );
+}
+
 async function visit(
   page: Page,
   base: string,
@@ -160,6 +229,19 @@ test({
         await Deno.copyFile(`${src}/${e.name}`, `${data}/${e.name}`);
       }
     }
+    // a model measured at one length only: its plot has a one-point line
+    const kvFile = `${data}/kvcache.json`;
+    const kvJson = JSON.parse(await Deno.readTextFile(kvFile));
+    kvJson.rows.push({
+      model: "one-point",
+      length: 16,
+      withCacheMs: 1.5,
+      withCacheStdMs: 0.1,
+      withoutCacheMs: 9.25,
+      withoutCacheStdMs: 0.2,
+      speedup: 6.17,
+    });
+    await Deno.writeTextFile(kvFile, JSON.stringify(kvJson));
     const plots = await writePlots(data, data);
     const model = await demoModelForTest(tmp);
     await buildSite({
@@ -232,6 +314,84 @@ test({
         ]);
         await checkPlots(page, plots.filter((p) => p.startsWith("quant")));
       });
+      await t.step(
+        "plots: no text overlaps, no needless decimals",
+        async () => {
+          const bad: string[] = [];
+          for (const f of plots) {
+            const hits = await overlappingTexts(page, `${base}/plots/${f}`);
+            const ticks = await longTicks(page);
+            if (hits.length) bad.push(`${f}: ${hits.join(", ")}`);
+            if (ticks.length) bad.push(`${f}: ticks ${ticks.join(", ")}`);
+          }
+          assert.deepEqual(bad, []);
+        },
+      );
+      await t.step(
+        "phone width (390 px): one-line nav labels, every key cell in view, plots at full size",
+        async () => {
+          await page.setViewport({ width: 390, height: 844 });
+          try {
+            for (
+              const f of [
+                "index",
+                "kvcache",
+                "quantization",
+                "training",
+                "demo",
+                "method",
+              ]
+            ) {
+              await visit(page, base, `${f}.html`, `${f}-390`, shots);
+              const problems = await page.evaluate(() => {
+                const out: string[] = [];
+                const vw = document.documentElement.clientWidth;
+                if (document.documentElement.scrollWidth > vw) {
+                  out.push(
+                    `page scrolls sideways (${document.documentElement.scrollWidth} px)`,
+                  );
+                }
+                for (const a of document.querySelectorAll("nav a")) {
+                  if (
+                    a.getClientRects().length !== 1 ||
+                    a.getBoundingClientRect().height > 40
+                  ) {
+                    out.push(`nav label "${a.textContent}" wraps`);
+                  }
+                }
+                for (const td of document.querySelectorAll("table.stack td")) {
+                  if (td.classList.contains("secondary")) continue;
+                  const r = td.getBoundingClientRect();
+                  if (r.width === 0 || r.left < 0 || r.right > vw + 0.5) {
+                    out.push(
+                      `cell ${
+                        td.getAttribute("data-key")
+                      } "${td.textContent}" out of view`,
+                    );
+                    break;
+                  }
+                }
+                for (const img of document.querySelectorAll("figure img")) {
+                  const i = img as HTMLImageElement;
+                  const scale = i.getBoundingClientRect().width /
+                    i.naturalWidth;
+                  if (scale < 0.95) {
+                    out.push(
+                      `plot ${i.getAttribute("data-plot")} shrunk to ${
+                        scale.toFixed(2)
+                      }×`,
+                    );
+                  }
+                }
+                return out;
+              });
+              assert.deepEqual(problems, [], `${f}.html at 390 px`);
+            }
+          } finally {
+            await page.setViewport({ width: 1100, height: 900 });
+          }
+        },
+      );
       await t.step("training and method pages", async () => {
         await visit(page, base, "training.html", "training", shots);
         await checkPlots(page, ["training-loss.svg"]);
@@ -274,8 +434,55 @@ test({
             `demo produced text: ${JSON.stringify(text)}`,
           );
           const speed = await page.$eval("#demo-speed", (d) => d.textContent);
-          assert.match(speed ?? "", /tokens\/s/);
+          assert.match(speed ?? "", /tokens\/s · seed 1$/);
           await page.screenshot({ path: `${shots}/demo.png`, fullPage: true });
+          const tiny = await page.$eval("#demo-tiny", (d) => d.textContent);
+          assert.match(tiny ?? "", /tiny/);
+
+          // seed control: the same seed gives the same text, another seed
+          // another one; "next seed" moves on after each run
+          const runWithSeed = async (seed: number | null) => {
+            if (seed !== null) {
+              await page.$eval("#demo-seed", (i, v) => {
+                const input = i as HTMLInputElement;
+                input.value = String(v);
+                input.dispatchEvent(new Event("input", { bubbles: true }));
+              }, seed);
+            }
+            await page.click("#demo-run");
+            await page.waitForSelector(".demo[data-status=running]", {
+              timeout: 10_000,
+            }).catch(() => {});
+            await page.waitForSelector(".demo[data-status=ready]", {
+              timeout: 30_000,
+            });
+            return await page.$eval("#demo-output", (d) => d.textContent);
+          };
+          assert.equal(
+            await page.$eval(
+              "#demo-seed",
+              (i) => (i as HTMLInputElement).value,
+            ),
+            "2",
+          );
+          const next = await runWithSeed(null); // seed 2
+          const again = await runWithSeed(1);
+          assert.equal(again, text, "seed 1 again gives the same text");
+          assert.notEqual(next, text, "seed 2 gives another text");
+        },
+      });
+      await t.step({
+        name: "demo opened from disk: Generate disabled, the page says why",
+        ignore: model === null,
+        fn: async () => {
+          await page.goto(`file://${site}/demo.html`, { waitUntil: "load" });
+          const disabled = await page.$eval(
+            "#demo-run",
+            (b) => (b as HTMLButtonElement).disabled,
+          );
+          assert.equal(disabled, true);
+          const why = await page.$eval("#demo-static", (d) => d.textContent);
+          assert.match(why ?? "", /file:\/\/.*deno task site/s);
         },
       });
       assert.deepEqual(errors, [], "no uncaught errors in the pages");

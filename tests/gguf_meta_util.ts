@@ -5,7 +5,7 @@
  */
 export function readGgufMetadata(bytes: Uint8Array): Map<string, unknown> {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const td = new TextDecoder();
+  const td = new TextDecoder("utf-8", { ignoreBOM: true });
   let p = 0;
   const u32 = () => (p += 4, dv.getUint32(p - 4, true));
   const u64 = () => (p += 8, dv.getBigUint64(p - 8, true));

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { utf8Len } from "./unicode.ts";
+import { toBinary, utf8Len } from "./unicode.ts";
 
 /** What BPE merging needs from the vocabulary. */
 export interface BpeVocab {
@@ -29,16 +29,35 @@ export interface BpeMergerOptions {
 const CACHE_LIMIT = 1 << 16;
 const HEX = "0123456789ABCDEF";
 
+/** Merge ranks keyed by line (as a binary string), shared per array. */
+const RANKS = new WeakMap<readonly string[], Map<string, number>>();
+
+function mergeRanks(merges: readonly string[]): Map<string, number> {
+  const hit = RANKS.get(merges);
+  if (hit) return hit;
+  const ranks = new Map<string, number>();
+  for (let i = 0; i < merges.length; i++) {
+    const line = toBinary(merges[i]);
+    // llama.cpp splits at the first space after the first byte; the key
+    // left + " " + right is then the line itself. Lines without one can
+    // never match (their sides would be empty).
+    if (line.indexOf(" ", 1) < 0) continue;
+    if (!ranks.has(line)) ranks.set(line, i);
+  }
+  RANKS.set(merges, ranks);
+  return ranks;
+}
+
 /** Runs merges on words; caches each word's ids (same word, same ids). */
 export class BpeMerger {
   readonly #vocab: BpeVocab;
-  readonly #ranks = new Map<string, number>();
+  readonly #ranks: Map<string, number>;
   readonly #opts: BpeMergerOptions;
   readonly #cache = new Map<string, number[]>();
 
   /**
-   * @param merges merge lines ("left right", UTF-8 as binary strings), in
-   *   rank order; a line's first space at index ≥ 1 separates the sides
+   * @param merges merge lines ("left right"), in rank order; a line's first
+   *   space at index ≥ 1 separates the sides
    */
   constructor(
     vocab: BpeVocab,
@@ -47,14 +66,7 @@ export class BpeMerger {
   ) {
     this.#vocab = vocab;
     this.#opts = opts;
-    for (let i = 0; i < merges.length; i++) {
-      const line = merges[i];
-      // llama.cpp splits at the first space after the first byte; the key
-      // left + " " + right is then the line itself. Lines without one can
-      // never match (their sides would be empty).
-      if (line.indexOf(" ", 1) < 0) continue;
-      if (!this.#ranks.has(line)) this.#ranks.set(line, i);
-    }
+    this.#ranks = mergeRanks(merges);
   }
 
   /** Number of distinct merges. */

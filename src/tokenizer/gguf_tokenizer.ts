@@ -134,6 +134,11 @@ export interface GgufDecodeOptions {
   removeSpecial?: boolean;
   /** Render control tokens' text (default false). */
   unparseSpecial?: boolean;
+  /**
+   * Apply `clean_up_tokenization_spaces` (default: as the vocabulary says,
+   * like llama.cpp; false gives the exact inverse of encoding).
+   */
+  cleanSpaces?: boolean;
 }
 
 const ESCAPED_SPACE = "\xe2\x96\x81"; // U+2581 as a binary string
@@ -299,7 +304,7 @@ export class GgufTokenizer implements Tokenizer {
 
   readonly #data: GgufTokenizerData;
   readonly #texts: string[]; // binary strings
-  readonly #ids = new Map<string, number>();
+  readonly #ids: Map<string, number>;
   readonly #scores: Float32Array;
   readonly #special: number[]; // ids split out before BPE, longest first
   readonly #escapeWhitespaces: boolean;
@@ -369,26 +374,12 @@ export class GgufTokenizer implements Tokenizer {
       );
     }
     this.vocabSize = n;
-    this.#texts = new Array(n);
+    const index = indexTokens(data.tokens);
+    this.#texts = index.texts;
+    this.#ids = index.ids;
     this.#scores = new Float32Array(n);
     this.attrs = new Uint16Array(n);
     for (let i = 0; i < n; i++) {
-      let word = data.tokens[i];
-      if (typeof word !== "string") {
-        throw new FormatError(`tokenizer.ggml.tokens[${i}]: not a string`);
-      }
-      if (word === "") word = `[EMPTY_${i}]`;
-      const bin = toBinary(word);
-      const had = this.#ids.get(bin);
-      if (had !== undefined) {
-        throw new FormatError(
-          `tokenizer.ggml.tokens: duplicate token ${
-            JSON.stringify(word)
-          } has ids ${had} and ${i}`,
-        );
-      }
-      this.#ids.set(bin, i);
-      this.#texts[i] = bin;
       if (data.scores) this.#scores[i] = data.scores[i];
       this.attrs[i] = data.tokenTypes
         ? attrOfType(data.tokenTypes[i])
@@ -402,7 +393,7 @@ export class GgufTokenizer implements Tokenizer {
     }
     if (data.addBos !== undefined) addBos = data.addBos;
     if (data.addEos !== undefined) addEos = data.addEos;
-    if (this.pre === "gemma4") addBos = true;
+    if (spec?.gemma4) addBos = true;
     if (addBos && ids.bosId < 0) {
       throw new FormatError(
         "tokenizer.ggml.add_bos_token is true, but tokenizer.ggml.bos_token_id is not set",
@@ -442,11 +433,11 @@ export class GgufTokenizer implements Tokenizer {
       this.#pretok = new PreTokenizer(spec!.regexes);
       this.#merger = new BpeMerger(
         { lookup: (t) => this.#ids.get(t) },
-        (data.merges ?? []).map(toBinary),
+        data.merges ?? [],
         {
           ignoreMerges: spec!.ignoreMerges,
           byteEncode: this.#byteEncode,
-          newlineWords: this.pre === "gemma4",
+          newlineWords: spec!.gemma4,
         },
       );
     }
@@ -773,7 +764,7 @@ export class GgufTokenizer implements Tokenizer {
       s += this.#piece(ids[i], unparse, removeSpace ? 1 : 0);
       removeSpace = false;
     }
-    if (this.cleanSpaces) s = cleanUpSpaces(s);
+    if (options.cleanSpaces ?? this.cleanSpaces) s = cleanUpSpaces(s);
     return binaryToBytes(s);
   }
 
@@ -821,6 +812,43 @@ export class GgufTokenizer implements Tokenizer {
     const { kind: _kind, ...data } = json;
     return new GgufTokenizer(data as unknown as GgufTokenizerData);
   }
+}
+
+/** Token texts as binary strings and their ids, shared per tokens array. */
+const TOKEN_INDEX = new WeakMap<
+  readonly string[],
+  { texts: string[]; ids: Map<string, number> }
+>();
+
+function indexTokens(
+  tokens: readonly string[],
+): { texts: string[]; ids: Map<string, number> } {
+  const hit = TOKEN_INDEX.get(tokens);
+  if (hit) return hit;
+  const n = tokens.length;
+  const texts: string[] = new Array(n);
+  const ids = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    let word = tokens[i];
+    if (typeof word !== "string") {
+      throw new FormatError(`tokenizer.ggml.tokens[${i}]: not a string`);
+    }
+    if (word === "") word = `[EMPTY_${i}]`;
+    const bin = toBinary(word);
+    const had = ids.get(bin);
+    if (had !== undefined) {
+      throw new FormatError(
+        `tokenizer.ggml.tokens: duplicate token ${
+          JSON.stringify(word)
+        } has ids ${had} and ${i}`,
+      );
+    }
+    ids.set(bin, i);
+    texts[i] = bin;
+  }
+  const index = { texts, ids };
+  TOKEN_INDEX.set(tokens, index);
+  return index;
 }
 
 function attrOfType(t: number): number {

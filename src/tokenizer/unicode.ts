@@ -152,19 +152,30 @@ export function cptToBinary(cpt: number): string {
   );
 }
 
-const textEncoder = new TextEncoder();
-
-/** A string's UTF-8 bytes as a binary string (one char per byte). */
+/**
+ * A string's UTF-8 bytes as a binary string (one char per byte); a lone
+ * surrogate becomes U+FFFD's bytes, as with TextEncoder.
+ */
 export function toBinary(s: string): string {
+  let i = 0;
   // Pure ASCII needs no work: the common case for vocabulary entries.
-  let ascii = true;
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) {
-      ascii = false;
-      break;
+  while (i < s.length && s.charCodeAt(i) < 0x80) i++;
+  if (i === s.length) return s;
+  let out = s.slice(0, i);
+  for (; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+      } else {
+        c = 0xfffd;
+      }
     }
+    out += cptToBinary(c);
   }
-  return ascii ? s : bytesToBinary(textEncoder.encode(s));
+  return out;
 }
 
 /** Bytes as a binary string (one char per byte). */

@@ -48,6 +48,7 @@ export {
   preTokenizerSpec,
 } from "./src/tokenizer/pretokenize.ts";
 export * from "./src/io/safetensors.ts";
+export * from "./src/io/gguf.ts";
 export * from "./src/io/archive.ts";
 export * from "./src/quant/wasm/mod.ts";
 export * from "./src/tensor/kernels.ts";

@@ -17,7 +17,7 @@ import {
   tokenizerFromJSON,
 } from "../mod.ts";
 import { GgufTokenizer as Gguf } from "../src/tokenizer/gguf_tokenizer.ts";
-import { readGgufMetadata } from "./gguf_meta_util.ts";
+import { parseGguf } from "../src/io/gguf.ts";
 
 const DIR = new URL("./testdata/gguf/", import.meta.url);
 const VOCABS = ["llama-spm", "gpt-2", "phi-3"] as const;
@@ -27,9 +27,9 @@ const metas = new Map<string, Map<string, unknown>>();
 function meta(name: string): Map<string, unknown> {
   let m = metas.get(name);
   if (!m) {
-    m = readGgufMetadata(
+    m = parseGguf(
       Deno.readFileSync(new URL(`vocab/ggml-vocab-${name}.gguf`, DIR)),
-    );
+    ).metadata;
     metas.set(name, m);
   }
   return m;

@@ -31,7 +31,15 @@ import {
   unicodeToByte,
 } from "./unicode.ts";
 
-/** llama.cpp's token types (`tokenizer.ggml.token_type` values). */
+/**
+ * llama.cpp's token types (`tokenizer.ggml.token_type` values).
+ *
+ * @example
+ * ```ts
+ * import { GGUF_TOKEN_TYPE } from "@proj/tinyllm";
+ * console.log(GGUF_TOKEN_TYPE.CONTROL); // 3
+ * ```
+ */
 export const GGUF_TOKEN_TYPE = {
   UNDEFINED: 0,
   NORMAL: 1,
@@ -42,7 +50,16 @@ export const GGUF_TOKEN_TYPE = {
   BYTE: 6,
 } as const;
 
-/** llama.cpp's token attribute bits (`llama_token_attr`). */
+/**
+ * llama.cpp's token attribute bits (`llama_token_attr`), as in
+ * {@linkcode GgufTokenizer.attrs}.
+ *
+ * @example
+ * ```ts
+ * import { GGUF_TOKEN_ATTR } from "@proj/tinyllm";
+ * console.log(GGUF_TOKEN_ATTR.CONTROL); // 8
+ * ```
+ */
 export const GGUF_TOKEN_ATTR = {
   UNDEFINED: 0,
   UNKNOWN: 1 << 0,
@@ -265,7 +282,8 @@ type Fragment = { id: number } | { start: number; end: number };
  *   tokenTypes: [2, 3, 3, 1, 1, 1, 1, 1],
  * });
  * console.log(tok.encode("hi")); // [1, 7]  (BOS, "▁hi")
- * console.log(tok.decode([1, 7])); // "hi"
+ * console.log(tok.decode([7])); // "hi"
+ * console.log(tok.decode([1, 7])); // " hi" (llama.cpp keeps the space after BOS)
  * ```
  */
 export class GgufTokenizer implements Tokenizer {
@@ -994,6 +1012,17 @@ const ID_KEYS: [IdField, string[]][] = [
 /**
  * The tokenizer data of a GGUF file's metadata map (keys `tokenizer.ggml.*`
  * plus `general.name` and `general.architecture`).
+ *
+ * @example
+ * ```ts
+ * import { ggufTokenizerData } from "@proj/tinyllm";
+ * const data = ggufTokenizerData(new Map<string, unknown>([
+ *   ["tokenizer.ggml.model", "llama"],
+ *   ["tokenizer.ggml.tokens", ["<unk>", "<s>", "</s>"]],
+ *   ["tokenizer.ggml.bos_token_id", 1],
+ * ]));
+ * console.log(data.model, data.bosId); // llama 1
+ * ```
  *
  * @throws {FormatError} when a key is missing or has the wrong type
  */

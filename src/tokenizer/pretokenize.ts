@@ -165,6 +165,13 @@ const NO_CLEAN = { cleanSpaces: false } as const;
 /**
  * Every `tokenizer.ggml.pre` value that llama.cpp's `llama-vocab.cpp`
  * accepts for BPE vocabularies, with its regexes and flags.
+ *
+ * @example
+ * ```ts
+ * import { PRE_TOKENIZERS } from "@proj/tinyllm";
+ * console.log(PRE_TOKENIZERS["qwen2"].cleanSpaces); // false
+ * console.log("llama3" in PRE_TOKENIZERS); // true
+ * ```
  */
 export const PRE_TOKENIZERS: Readonly<Record<string, PreTokenizerSpec>> = {
   "default": { regexes: DEFAULT },
@@ -295,6 +302,12 @@ export const PRE_TOKENIZERS: Readonly<Record<string, PreTokenizerSpec>> = {
 /**
  * The spec of a `tokenizer.ggml.pre` value ("" or absent: llama.cpp's
  * default, as it does with a warning).
+ *
+ * @example
+ * ```ts
+ * import { preTokenizerSpec } from "@proj/tinyllm";
+ * console.log(preTokenizerSpec("llama-bpe").addBos); // true
+ * ```
  *
  * @throws {ConfigError} on a value llama.cpp does not know
  */
@@ -793,7 +806,17 @@ type Step =
   | { kind: "collapsed"; re: RegExp }
   | { kind: "wide"; re: RegExp };
 
-/** A compiled pre-tokenizer: splits code points into words. */
+/**
+ * A compiled pre-tokenizer: splits code points into words.
+ *
+ * @example Words of the gpt-2 pre-tokenizer
+ * ```ts
+ * import { PreTokenizer, PRE_TOKENIZERS } from "@proj/tinyllm";
+ * const pre = new PreTokenizer(PRE_TOKENIZERS["gpt-2"].regexes);
+ * const cpts = Array.from("Hello world's 42", (c) => c.codePointAt(0)!);
+ * console.log(pre.split(cpts)); // [5, 6, 2, 3]
+ * ```
+ */
 export class PreTokenizer {
   readonly #steps: Step[];
   readonly #collapse: boolean;

@@ -170,6 +170,20 @@ Deno.test("every pre-tokenizer on the gpt-2 vocabulary equals llama.cpp", () => 
   ]);
 });
 
+Deno.test("stories260K GGUF: prompt ids and greedy text as llama.cpp", () => {
+  const bytes = Deno.readFileSync(new URL("models/stories260K-q4_0.gguf", DIR));
+  const ref = JSON.parse(
+    Deno.readTextFileSync(new URL("models/stories260K-q4_0.ref.json", DIR)),
+  );
+  const tok = tokenizerFromGguf(parseGguf(bytes).metadata);
+  // Generation tokenizes with add_special (BOS per the file).
+  assert.deepEqual(tok.encode(ref.prompt), ref.prompt_ids);
+  const text = ref.greedy_ids.flatMap((
+    id: number,
+  ) => [...tok.tokenToPiece(id)]);
+  assert.equal(hex(Uint8Array.from(text)), ref.greedy_text_hex);
+});
+
 Deno.test("round trip: concatenated pieces give back the bytes", () => {
   const bpe = vocab("gpt-2");
   const spm = vocab("llama-spm");

@@ -40,6 +40,13 @@ export * from "./src/data/brown.ts";
 export * from "./src/tokenizer/word.ts";
 export * from "./src/tokenizer/bpe.ts";
 export * from "./src/tokenizer/json.ts";
+export * from "./src/tokenizer/gguf_tokenizer.ts";
+export {
+  PRE_TOKENIZERS,
+  PreTokenizer,
+  type PreTokenizerSpec,
+  preTokenizerSpec,
+} from "./src/tokenizer/pretokenize.ts";
 export * from "./src/io/safetensors.ts";
 export * from "./src/io/gguf.ts";
 export * from "./src/io/archive.ts";

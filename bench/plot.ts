@@ -343,10 +343,14 @@ export async function writePlots(
 
 if (import.meta.main) {
   await runCli("plot", async () => {
-    const f = parseFlags(Deno.args, {
-      data: { type: "string", default: "out" },
-      out: { type: "string" },
-    });
+    const f = parseFlags(
+      Deno.args,
+      {
+        data: { type: "string", default: "out" },
+        out: { type: "string" },
+      },
+      "usage: deno task plot [--data out] [--out DIR]\n  Renders out/*.json to SVG plots (into --out, default the --data folder).",
+    );
     const data = f.data as string;
     const out = (f.out as string | undefined) ?? data;
     const names = await writePlots(data, out);

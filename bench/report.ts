@@ -296,6 +296,14 @@ async function trainSeed(): Promise<void> {
   if (!p.success) throw new Error("deno task train --preset seed failed");
 }
 
+const USAGE = `usage: deno task bench [--quick] [--llama2c DIR | --no-llama2c]
+  [--model dist/model.tar.gz] [--extra dist/brown.tar.gz]... [--out out]
+  [--reps N] [--no-train] [--no-random] [--backend js|wasm|auto]
+  The benchmark report: KV cache, quantization and cache memory for the
+  trained model (trained first when missing, unless --no-train), stories260K
+  (the repository's copy, or --llama2c DIR) and a random stories15M-shaped
+  model; writes out/*.json and out/*.csv and prints the tables.`;
+
 /** Runs the whole report. */
 export async function report(args: string[]): Promise<void> {
   const f = parseFlags(args, {
@@ -310,7 +318,7 @@ export async function report(args: string[]): Promise<void> {
     "no-random": { type: "boolean", default: false },
     "no-llama2c": { type: "boolean", default: false },
     backend: { type: "string", default: "auto" },
-  });
+  }, USAGE);
   const backend = f.backend as Backend;
   if (!["js", "wasm", "auto"].includes(backend)) {
     throw new UsageError(`--backend must be js, wasm or auto, got ${backend}`);

@@ -220,3 +220,68 @@ test("cli generate: a tinyllm archive (converted from stories260K) prints the sa
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+test("cli generate --suppress-unk: a word model's <unk> is never printed", async () => {
+  const { WordTokenizer } = await import("../src/tokenizer/word.ts");
+  const { randomModelWeights } = await import("../src/model/model.ts");
+  const { saveModelArchive } = await import("../src/io/archive.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const words = "the a dog cat ran sat on mat".split(" ");
+    const tokenizer = WordTokenizer.fromWords(words, { maxSize: 8 });
+    const weights = randomModelWeights({
+      dim: 16,
+      hiddenDim: 32,
+      nLayers: 1,
+      nHeads: 2,
+      nKvHeads: 2,
+      vocabSize: tokenizer.vocabSize,
+      seqLen: 256,
+      positional: "rope",
+      sharedClassifier: false,
+      normEps: 1e-5,
+      ropeTheta: 10000,
+    }, 1);
+    // Blocks that add nothing (wo, w2 = 0), every embedding [1, 0, …], and a
+    // classifier reading only that first component: <pad>, <bos> and <eos>
+    // far below, <unk> and the words equally likely.
+    for (const l of weights.layers) {
+      (l.wo.weight.data as Float32Array).fill(0);
+      (l.w2.weight.data as Float32Array).fill(0);
+    }
+    const emb = weights.tokenEmbedding.data as Float32Array;
+    emb.fill(0);
+    for (let t = 0; t < tokenizer.vocabSize; t++) emb[t * 16] = 1;
+    weights.rmsFinal.fill(1);
+    const cls = weights.classifier.weight.data as Float32Array;
+    cls.fill(0);
+    for (const special of [0, tokenizer.bosId, tokenizer.eosId]) {
+      cls[special * 16] = -100;
+    }
+    const archive = `${dir}/w.tar.gz`;
+    await Deno.writeFile(
+      archive,
+      await saveModelArchive({ weights, tokenizer }),
+    );
+    const base = [
+      "generate",
+      "--model",
+      archive,
+      "--prompt",
+      "the",
+      "--max-tokens",
+      "200",
+      "--seed",
+      "3",
+    ];
+    const plain = await cli(base);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /<unk>/); // 1 in 9 of 200 tokens
+    const suppressed = await cli([...base, "--suppress-unk"]);
+    assert.equal(suppressed.code, 0, suppressed.stderr);
+    assert.doesNotMatch(suppressed.stdout, /<unk>/);
+    assert.ok(suppressed.stdout.split(" ").length > 150);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -58,6 +58,11 @@ test("train CLI: word and BPE runs on --data, saved archive loads, eval prints p
     );
     assert.match(log, /Vocab: 14, Tokens: \d+/);
     assert.match(log, /Model saved to/);
+    // the final figure names what it is measured on
+    assert.match(
+      log,
+      /val perplexity [\d.]+ \(the whole validation split, \d+ tokens in windows of 8\)/,
+    );
     const m = await loadModelFile(out);
     assert.equal(m.config.dim, 16);
     const t = m.training as Record<string, unknown>;
@@ -67,9 +72,18 @@ test("train CLI: word and BPE runs on --data, saved archive loads, eval prints p
 
     const resumed = `${dir}/r.tar.gz`;
     const rlog = await quietly(() =>
-      train(["--resume", out, "--steps", "5", "--out", resumed, "--quiet"])
+      train(["--resume", out, "--steps", "5", "--out", resumed])
     );
     assert.match(rlog, /resuming at step 3/);
+    // the in-training figure names its sample
+    assert.match(
+      rlog,
+      /Step 4\/5, .*Val loss \(\d+ fixed val windows of 8\): [\d.]+ \(ppl [\d.]+\)/,
+    );
+    assert.match(
+      rlog,
+      /Evaluating perplexity on the whole validation split/,
+    );
     assert.equal((await loadModelFile(resumed)).training?.steps, 5);
 
     const ev = await quietly(() =>

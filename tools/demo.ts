@@ -27,11 +27,15 @@ async function deno(args: string[]): Promise<void> {
 }
 
 async function main(args: string[]): Promise<void> {
-  const f = parseFlags(args, {
-    full: { type: "boolean", default: false },
-    retrain: { type: "boolean", default: false },
-    llama2c: { type: "string" },
-  });
+  const f = parseFlags(
+    args,
+    {
+      full: { type: "boolean", default: false },
+      retrain: { type: "boolean", default: false },
+      llama2c: { type: "string" },
+    },
+    "usage: deno task demo [--full] [--retrain] [--llama2c DIR]\n  train (seed preset) → generate → quantize → bench (--quick unless --full) → plots → site:build",
+  );
   const started = performance.now();
   const llama2c = f.llama2c as string | undefined;
   const stages: [string, () => Promise<void>][] = [

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { runCli, UsageError } from "./common.ts";
+import { HelpRequested, runCli, UsageError } from "./common.ts";
 
 type Command = (args: string[]) => Promise<void>;
 
@@ -38,6 +38,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
  */
 export async function main(args: string[]): Promise<void> {
   const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h") {
+    const usage = `usage: tinyllm <command> [flags]  (commands: ${
+      Object.keys(COMMANDS).join(", ")
+    }; <command> --help for its flags)`;
+    if (name === undefined) throw new UsageError(usage.slice(7));
+    throw new HelpRequested(usage);
+  }
   const load = name === undefined ? undefined : COMMANDS[name];
   if (!load) {
     throw new UsageError(

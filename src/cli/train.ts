@@ -11,7 +11,7 @@
  */
 // @ts-types="@types/cli-progress"
 import cliProgress from "cli-progress";
-import { numberFlag, parseFlags, UsageError } from "./common.ts";
+import { numberFlag, parseFlags, progressLine, UsageError } from "./common.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { loadCorpus } from "../data/brown_fs.ts";
 import type { Corpus } from "../data/brown.ts";
@@ -388,6 +388,8 @@ export async function main(args: string[]): Promise<void> {
     console.log(text);
   };
   let lastYield = performance.now();
+  // the in-training validation figure: the same fixed windows every time
+  const sampled = `${h.evalBatches * h.batch} fixed val windows of ${h.seqLen}`;
   const onStep = async (s: StepInfo) => {
     const k = s.step - 1; // the original printed 0-based steps
     if (k % settings.logEvery === 0 || s.valLoss !== null) {
@@ -396,7 +398,7 @@ export async function main(args: string[]): Promise<void> {
           s.lr.toFixed(6)
         }` +
           (s.valLoss !== null
-            ? `, Val loss: ${fmt(s.valLoss)} (ppl ${
+            ? `, Val loss (${sampled}): ${fmt(s.valLoss)} (ppl ${
               fmt(Math.exp(s.valLoss), 1)
             })`
             : "") +
@@ -425,24 +427,32 @@ export async function main(args: string[]): Promise<void> {
   const evalStream = settings.evalTokens > 0
     ? val.subarray(0, settings.evalTokens)
     : val;
+  // what the final figure is measured on, said where it is printed
+  const evalSet = `${
+    evalStream.length === val.length
+      ? "the whole validation split"
+      : "the start of the validation split"
+  }, ${evalStream.length - 1} tokens in windows of ${h.seqLen}`;
+  if (!quiet) console.log(`Evaluating perplexity on ${evalSet}…`);
+  const progress = progressLine("evaluating");
   const ppl = perplexity(trainer.weights, evalStream, {
     seqLen: h.seqLen,
     batch: h.batch,
+    onProgress: quiet ? undefined : progress.update,
     // word tokens are words; other tokenizers divide by the split's words
     words: settings.tokenizer === "word"
       ? undefined
       : countWords(corpus.val.text, evalStream.length, val.length),
   });
+  progress.done();
   console.log(
     `Training done: ${trainer.step} steps, train loss ${
       fmt(result.trainLoss, 3)
-    }, ` +
+    } (last ${Math.min(10, trainer.step)} batches), ` +
       `val loss ${fmt(Math.log(ppl.perToken), 3)}, val perplexity ${
         fmt(ppl.perToken, 1)
       } ` +
-      `(${ppl.tokens} tokens, windows of ${ppl.seqLen}), ${
-        fmt(result.tokensPerSec, 0)
-      } tok/s (${kernels.backend})`,
+      `(${evalSet}), ${fmt(result.tokensPerSec, 0)} tok/s (${kernels.backend})`,
   );
   const training = {
     ...base,

@@ -23,8 +23,8 @@ for (const { model, n } of await suiteModels()) {
     baseline: true,
     n: big ? 1 : 5,
     warmup: big ? 0 : 1,
-    async fn() {
-      await generateTokens(model.weights, model.tokenizer, length, "none");
+    fn() {
+      generateTokens(model.weights, length, "none");
     },
   });
   Deno.bench({
@@ -32,8 +32,8 @@ for (const { model, n } of await suiteModels()) {
     group,
     n: big ? 3 : n,
     warmup: 1,
-    async fn() {
-      await generateTokens(model.weights, model.tokenizer, length, "fp32");
+    fn() {
+      generateTokens(model.weights, length, "fp32");
     },
   });
 }

@@ -37,7 +37,7 @@ import {
   randomStories15M,
   saveQuantizedArchive,
 } from "./lib/library.ts";
-import { generateTokens, round, time } from "./lib/measure.ts";
+import { backendOf, generateTokens, round, time } from "./lib/measure.ts";
 import {
   type KvMemoryRow,
   type KvRow,
@@ -107,11 +107,11 @@ export async function measureKvCache(
   ].sort((a, b) => a - b);
   // Warm the JIT on both paths before the first timed length.
   const warmLength = Math.min(8, m.weights.config.seqLen);
-  await generateTokens(m.weights, m.tokenizer, warmLength, "fp32");
-  await generateTokens(m.weights, m.tokenizer, warmLength, "none");
+  generateTokens(m.weights, warmLength, "fp32");
+  generateTokens(m.weights, warmLength, "none");
   for (const length of lengths) {
     const gen = (cache: "fp32" | "none") => async () => {
-      const n = await generateTokens(m.weights, m.tokenizer, length, cache);
+      const n = generateTokens(m.weights, length, cache);
       if (n !== length) throw new Error(`generated ${n} of ${length} tokens`);
     };
     const withCache = await time(gen("fp32"), s.reps, s.warmup);
@@ -137,6 +137,7 @@ export async function measureKvCache(
       withoutCacheMs: round(without.mean),
       withoutCacheStdMs: round(without.std),
       speedup: round(without.mean / withCache.mean, 2),
+      backend: backendOf(m.weights),
     };
     rows.push(row);
     log(
@@ -144,7 +145,7 @@ export async function measureKvCache(
         ms(withCache.std)
       } ms · without ${ms(without.mean)} ± ${
         ms(without.std)
-      } ms · speed-up ${row.speedup}x`,
+      } ms · speed-up ${row.speedup}x (${row.backend})`,
     );
   }
   return rows;
@@ -169,7 +170,7 @@ export async function measureQuant(
     base ??= { size, ppl };
     const t = await time(
       async () => {
-        await generateTokens(w, m.tokenizer, n, "fp32");
+        generateTokens(w, n, "fp32");
       },
       s.reps,
       s.warmup,
@@ -187,12 +188,13 @@ export async function measureQuant(
       latencyStdMs: round(t.std / n, 4),
       tokensPerSecond: round(1000 * n / t.mean, 1),
       perplexityOn: m.evalText,
+      backend: backendOf(w),
     };
     rows.push(row);
     log(
       `  ${m.name} ${q.config}: ${size} bytes (${row.compression}x) · ppl ${
         row.perplexity ?? "—"
-      } · ${row.latencyMs} ms/token (${row.tokensPerSecond} tok/s)`,
+      } · ${row.latencyMs} ms/token (${row.tokensPerSecond} tok/s, ${row.backend})`,
     );
   }
   return rows;
@@ -408,7 +410,11 @@ export async function report(args: string[]): Promise<void> {
     );
     const w = withBackend(m.weights, backend);
     const mb = { ...m, weights: w };
-    log(" KV cache:");
+    log(
+      ` KV cache (matrices: ${
+        backendOf(w)
+      }; attention: TypeScript, both sides):`,
+    );
     kv.push(...await measureKvCache(mb, s));
     log(" quantization:");
     quant.push(...await measureQuant(m, s, backend));
@@ -428,8 +434,14 @@ export async function report(args: string[]): Promise<void> {
   await writeResult(out, "kvcache-memory", { ...meta, rows: mem }, true);
   await writeResult(out, "training", { ...meta, rows: training }, false);
 
-  printTable("KV cache: generating N tokens (ms)", kv);
-  printTable("Quantization (latency per generated token, with cache)", quant);
+  printTable(
+    `KV cache: generating N tokens (ms); matrices on ${meta.backend}, TypeScript attention on both sides`,
+    kv,
+  );
+  printTable(
+    `Quantization (latency per generated token, with the fp32 cache; ${meta.backend})`,
+    quant,
+  );
   for (const m of models) {
     console.log(`perplexity of ${m.name}: ${m.evalText}`);
   }

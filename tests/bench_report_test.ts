@@ -12,6 +12,7 @@ import {
   writeResult,
 } from "../bench/report.ts";
 import { type BenchModel, silentTokenizer } from "../bench/lib/library.ts";
+import { backendOf, generateTokens } from "../bench/lib/measure.ts";
 import { readResults, runMeta } from "../bench/lib/results.ts";
 import { trainingCurve } from "../bench/lib/training.ts";
 import { plotAll } from "../bench/plot.ts";
@@ -142,7 +143,7 @@ test("result files round-trip through JSON and CSV, and plot", async () => {
     );
     assert.equal(
       csv[0],
-      "model,length,withCacheMs,withCacheStdMs,withoutCacheMs,withoutCacheStdMs,speedup",
+      "model,length,withCacheMs,withCacheStdMs,withoutCacheMs,withoutCacheStdMs,speedup,backend",
     );
     assert.equal(csv.length, kv.length + 1);
     assert.equal(csv[1].split(",")[2], String(kv[0].withCacheMs));
@@ -153,6 +154,27 @@ test("result files round-trip through JSON and CSV, and plot", async () => {
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("with and without the cache: the same model, kernels and tokens on both sides; the backend is recorded", async () => {
+  const { withBackend } = await import("../src/model/model.ts");
+  const { wasmVariant } = await import("../src/quant/wasm/mod.ts");
+  for (const backend of ["js", "auto"] as const) {
+    const w = withBackend(tiny().weights, backend);
+    const a: number[] = [], b: number[] = [];
+    assert.equal(generateTokens(w, 12, "fp32", a), 12);
+    assert.equal(generateTokens(w, 12, "none", b), 12);
+    assert.deepEqual(a, b, backend);
+    const expected = backend === "js" || wasmVariant() === "none"
+      ? "js"
+      : `wasm-${wasmVariant()}`;
+    assert.equal(backendOf(w), expected);
+    const rows = await measureKvCache({ ...tiny(), weights: w }, {
+      ...S,
+      lengths: [4],
+    });
+    assert.ok(rows.every((r) => r.backend === expected));
   }
 });
 

@@ -37,6 +37,8 @@ export interface KvRow {
   withoutCacheMs: number;
   withoutCacheStdMs: number;
   speedup: number;
+  /** Kernels of the matrices on both sides ("js", "wasm-relaxed", …). */
+  backend?: string;
 }
 
 /** One row of `out/quant.json`. */
@@ -52,6 +54,8 @@ export interface QuantRow {
   tokensPerSecond: number;
   /** What the perplexity was measured on. */
   perplexityOn: string;
+  /** Kernels of the matrices ("js", "wasm-relaxed", …). */
+  backend?: string;
 }
 
 /** One row of `out/kvcache-memory.json`. */

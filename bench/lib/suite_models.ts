@@ -13,6 +13,8 @@ import {
   loadTrained,
   randomStories15M,
 } from "./library.ts";
+import { withBackend } from "../../src/model/model.ts";
+import { backendOf } from "./measure.ts";
 
 const TRAINED = "dist/model.tar.gz";
 
@@ -31,8 +33,30 @@ function readable(path: string): boolean {
   }
 }
 
-/** The benchmark models, small to large, plus how far to push each. */
+/**
+ * The benchmark models, small to large, plus how far to push each. Their
+ * matrices are bound to the same backend as the report's (`"auto"`: the
+ * WebAssembly kernels where the engine has SIMD), and each name ends with
+ * the backend, so every suite prints it.
+ */
 export async function suiteModels(): Promise<
+  { model: BenchModel; positions: number[]; n: number }[]
+> {
+  const bound = await suiteModelsUnbound();
+  return bound.map((s) => {
+    const weights = withBackend(s.model.weights, "auto");
+    return {
+      ...s,
+      model: {
+        ...s.model,
+        weights,
+        name: `${s.model.name} [${backendOf(weights)}]`,
+      },
+    };
+  });
+}
+
+async function suiteModelsUnbound(): Promise<
   { model: BenchModel; positions: number[]; n: number }[]
 > {
   const out: { model: BenchModel; positions: number[]; n: number }[] = [];

@@ -2,7 +2,7 @@
 // forward's mean cross-entropy, on a tiny config, for RoPE and learned
 // positions, tied and separate classifiers.
 import assert from "node:assert/strict";
-import type { ModelConfig } from "../src/model/config.ts";
+import { makeConfig, type ModelConfig } from "../src/model/config.ts";
 import { createActivations, sequenceForward } from "../src/model/sequence.ts";
 import {
   initParams,
@@ -18,7 +18,7 @@ function tiny(
   positional: "rope" | "learned",
   sharedClassifier: boolean,
 ): ModelConfig {
-  return {
+  return makeConfig({
     dim: 8,
     hiddenDim: 12,
     nLayers: 2,
@@ -28,9 +28,7 @@ function tiny(
     seqLen: 5,
     positional,
     sharedClassifier,
-    normEps: 1e-5,
-    ropeTheta: 10000,
-  };
+  });
 }
 
 for (

@@ -7,17 +7,19 @@
  */
 import { LLAMA2C_SHAPES } from "../../src/model/shapes.ts";
 import type { ModelConfig } from "../../src/model/config.ts";
-import type { Backend, ModelWeights } from "../../src/model/weights.ts";
+import type { Backend } from "../../src/backend.ts";
+import type { ModelWeights } from "../../src/model/weights.ts";
 import type { Granularity } from "../../src/quant/types.ts";
 import type { Tokenizer, TokenizerJson } from "../../src/tokenizer/types.ts";
-import { randomModelWeights } from "../../src/model/model.ts";
+import { randomModelWeights } from "../../src/model/build.ts";
+import { bindKernels } from "../../src/model/bind.ts";
 import { parseLlama2cCheckpoint } from "../../src/io/llama2c.ts";
 import { parseLlama2cTokenizer } from "../../src/tokenizer/llama2c.ts";
-import { modelByteSize, quantizeModel } from "../../src/quant/policy.ts";
+import { modelByteSize, quantizeModel } from "../../src/model/quantize.ts";
 import { perplexity as libraryPerplexity } from "../../src/eval/perplexity.ts";
 import { loadModelArchive, saveModelArchive } from "../../src/io/archive.ts";
 import { loadCorpus } from "../../src/data/brown_fs.ts";
-import { writeFileAtomic } from "../../src/cli/common.ts";
+import { writeFileAtomic } from "../../src/files_fs.ts";
 
 /** A model under benchmark. */
 export interface BenchModel {
@@ -123,10 +125,10 @@ export const QUANT_CONFIGS: {
 ];
 
 /**
- * Quantizes with the library's policy (src/quant/policy.ts) applied to every
+ * Quantizes with the library's policy (src/model/quantize.ts) applied to every
  * weight matrix: the blocks, the classifier and the token embedding (so the
  * compression is that of the whole model whether or not the classifier is
- * shared); RMSNorm gains stay fp32.
+ * shared); RMSNorm gains stay fp32. The result is bound to `backend`.
  */
 export function quantizeWeights(
   w: ModelWeights,
@@ -134,11 +136,10 @@ export function quantizeWeights(
   granularity: Granularity,
   backend: Backend = "auto",
 ): ModelWeights {
-  if (type === "fp32") return w;
-  return quantizeModel(w, type, granularity, {
-    backend,
-    quantizeEmbedding: true,
-  });
+  const q = type === "fp32"
+    ? w
+    : quantizeModel(w, type, granularity, { quantizeEmbedding: true });
+  return bindKernels(q, backend);
 }
 
 /** Real bytes of all weights: packed payloads, scales, fp32 tables and norms. */

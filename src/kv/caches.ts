@@ -5,25 +5,25 @@
  * @module
  */
 import { ConfigError, InputError } from "../errors.ts";
-import { headSize, kvDim, type ModelConfig } from "../model/config.ts";
-import type { KvCache } from "./types.ts";
+import type { KvCache, KvCacheShape } from "./types.ts";
 
-/** A cache kind accepted by {@linkcode createKvCache}: `"fp32"`, `"int8"` or `"ring:N"` (window N). */
-export type KvCacheSpec = "fp32" | "int8" | `ring:${number}`;
+/** Head size and key/value width of a cache shape. */
+export function kvWidths(
+  shape: KvCacheShape,
+): { headSize: number; kvDim: number } {
+  const headSize = shape.dim / shape.nHeads;
+  return { headSize, kvDim: headSize * shape.nKvHeads };
+}
 
-/** The parts of a {@linkcode ModelConfig} a KV cache needs. */
-export type KvCacheShape = Pick<
-  ModelConfig,
-  "dim" | "nHeads" | "nKvHeads" | "nLayers" | "seqLen"
->;
-
-function checkLength(length: number, what: string): void {
+/** Throws a {@linkcode ConfigError} unless `length` is a positive integer. */
+export function checkLength(length: number, what: string): void {
   if (!Number.isInteger(length) || length <= 0) {
     throw new ConfigError(`${what} must be a positive integer, got ${length}`);
   }
 }
 
-function checkPosition(pos: number, capacity: number): void {
+/** Throws an {@linkcode InputError} when `pos` is past a cache's capacity. */
+export function checkPosition(pos: number, capacity: number): void {
   if (pos >= capacity) {
     throw new InputError(
       `position ${pos} is past the KV cache's ${capacity} positions`,
@@ -40,8 +40,9 @@ class KvRows<A extends Float32Array | Int8Array> {
   readonly values: A;
 
   constructor(config: KvCacheShape, slots: number, alloc: (n: number) => A) {
-    this.kvDim = kvDim(config);
-    this.hs = headSize(config);
+    const widths = kvWidths(config);
+    this.kvDim = widths.kvDim;
+    this.hs = widths.headSize;
     this.layerStride = slots * this.kvDim;
     this.keys = alloc(config.nLayers * this.layerStride);
     this.values = alloc(config.nLayers * this.layerStride);
@@ -97,7 +98,7 @@ export function kvCacheBytes(
   config: KvCacheShape,
   length: number,
 ): number {
-  const values = 2 * config.nLayers * length * kvDim(config);
+  const values = 2 * config.nLayers * length * kvWidths(config).kvDim;
   if (kind === "int8") {
     return values + 2 * config.nLayers * length * config.nKvHeads * 4;
   }
@@ -477,29 +478,4 @@ function mixRun(
     }
     acc[i] = a;
   }
-}
-
-/**
- * Creates a cache from a spec string: `"fp32"`, `"int8"` (both hold
- * `length` positions, default seqLen) or `"ring:N"` (window of N positions).
- *
- * @example
- * ```ts
- * import { createKvCache } from "@proj/tinyllm";
- * const cfg = { dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 16 };
- * console.log(createKvCache("ring:4", cfg).capacity); // 4
- * ```
- */
-export function createKvCache(
-  spec: string,
-  config: KvCacheShape,
-  length: number = config.seqLen,
-): KvCache {
-  if (spec === "fp32") return new KvCacheFp32(config, length);
-  if (spec === "int8") return new KvCacheInt8(config, length);
-  const m = /^ring:(\d+)$/.exec(spec);
-  if (m) return new KvCacheRing(config, Number(m[1]));
-  throw new ConfigError(
-    `unknown KV cache "${spec}" (expected fp32, int8 or ring:N)`,
-  );
 }

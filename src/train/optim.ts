@@ -27,9 +27,7 @@ export interface AdamWOptions {
  * @example
  * ```ts
  * import { adamwStep, paramLayout } from "@proj/tinyllm";
- * const layout = paramLayout({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 11, seqLen: 5, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 });
+ * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const p = new Float32Array(layout.size), g = new Float32Array(layout.size).fill(1);
  * const m = new Float32Array(layout.size), v = new Float32Array(layout.size);
  * adamwStep(layout, p, g, m, v, 1, 0.01, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });

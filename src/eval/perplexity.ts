@@ -71,7 +71,7 @@ function logSoftmaxAt(
  *
  * @example
  * ```ts
- * import { perplexity, randomModelWeights } from "@proj/tinyllm";
+ * import { makeConfig, perplexity, randomModelWeights } from "@proj/tinyllm";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8 }), 1);
  * const r = perplexity(w, [1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2]);
  * console.log(r.tokens, r.perToken > 1); // 11 true

@@ -68,7 +68,7 @@ export interface GeneratedToken {
  *
  * @example Greedy continuation, streamed
  * ```ts
- * import { generate, Llama2cTokenizer, randomModelWeights } from "@proj/tinyllm";
+ * import { generate, Llama2cTokenizer, makeConfig, randomModelWeights } from "@proj/tinyllm";
  * const enc = new TextEncoder();
  * const tok = new Llama2cTokenizer(["<unk>", "<s>", "</s>", " ", "a", "b"].map((p) =>
  *   enc.encode(p)), new Float32Array(6));
@@ -180,7 +180,7 @@ export interface GenerateResult {
  *
  * @example
  * ```ts
- * import { generateText, Llama2cTokenizer, randomModelWeights } from "@proj/tinyllm";
+ * import { generateText, Llama2cTokenizer, makeConfig, randomModelWeights } from "@proj/tinyllm";
  * const enc = new TextEncoder();
  * const tok = new Llama2cTokenizer(["<unk>", "<s>", "</s>", " ", "a", "b"].map((p) =>
  *   enc.encode(p)), new Float32Array(6));

@@ -116,7 +116,7 @@ export interface LoadArchiveOptions {
  *
  * @example
  * ```ts
- * import { gunzipBytes, gzipBytes } from "@proj/tinyllm";
+ * import { gunzipBytes, gzipBytes } from "@proj/tinyllm/io";
  * const z = await gzipBytes(new TextEncoder().encode("hello hello hello"));
  * console.log(new TextDecoder().decode(await gunzipBytes(z))); // "hello hello hello"
  * ```
@@ -135,7 +135,7 @@ export async function gzipBytes(
  *
  * @example
  * ```ts
- * import { gunzipBytes } from "@proj/tinyllm";
+ * import { gunzipBytes } from "@proj/tinyllm/io";
  * try { await gunzipBytes(new Uint8Array([1, 2, 3])); } catch (e) { console.log((e as Error).name); } // FormatError
  * ```
  */
@@ -262,7 +262,8 @@ const json = (v: unknown) =>
  *
  * @example Save, then load back
  * ```ts
- * import { loadModelArchive, randomModelWeights, saveModelArchive, WordTokenizer, type ModelConfig } from "@proj/tinyllm";
+ * import { loadModelArchive, makeConfig, type ModelConfig, randomModelWeights,
+ *   saveModelArchive, WordTokenizer } from "@proj/tinyllm";
  * const tokenizer = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
  * const config: ModelConfig = makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, vocabSize: tokenizer.vocabSize, seqLen: 8 });
  * const weights = randomModelWeights(config, 1);
@@ -451,7 +452,8 @@ function readConfig(raw: unknown, name: string): ModelConfig {
  *
  * @example
  * ```ts
- * import { FormatError, gzipBytes, loadModelArchive } from "@proj/tinyllm";
+ * import { FormatError, loadModelArchive } from "@proj/tinyllm";
+ * import { gzipBytes } from "@proj/tinyllm/io";
  * try {
  *   await loadModelArchive(await gzipBytes(new Uint8Array(1024)), { name: "m.tar.gz" });
  * } catch (e) {

@@ -43,7 +43,7 @@ const FIELDS = [
  *
  * @example
  * ```ts
- * import { readLlama2cConfig } from "@proj/tinyllm";
+ * import { readLlama2cConfig } from "@proj/tinyllm/io";
  * const h = new Int32Array([64, 172, 5, 8, 4, 512, 512]);
  * console.log(readLlama2cConfig(new Uint8Array(h.buffer)).nKvHeads); // 4
  * ```
@@ -118,7 +118,8 @@ function freqCisFloats(c: ModelConfig): number {
  *
  * @example
  * ```ts
- * import { llama2cFileSize } from "@proj/tinyllm";
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { llama2cFileSize } from "@proj/tinyllm/io";
  * console.log(llama2cFileSize(makeConfig({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512 }))); // 1056540
  * ```
  */
@@ -142,7 +143,8 @@ function floatCount(c: ModelConfig): number {
  *
  * @example
  * ```ts
- * import { parseLlama2cCheckpoint, encodeLlama2cCheckpoint, randomModelWeights } from "@proj/tinyllm";
+ * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import { encodeLlama2cCheckpoint, parseLlama2cCheckpoint } from "@proj/tinyllm/io";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8 }), 1);
  * const back = parseLlama2cCheckpoint(encodeLlama2cCheckpoint(w));
  * console.log(back.config.nKvHeads); // 1
@@ -197,7 +199,8 @@ function toF32(v: Float32Array | QMatrix): Float32Array {
  *
  * @example
  * ```ts
- * import { encodeLlama2cCheckpoint, randomModelWeights, llama2cFileSize } from "@proj/tinyllm";
+ * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import { encodeLlama2cCheckpoint, llama2cFileSize } from "@proj/tinyllm/io";
  * const cfg = makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, vocabSize: 10, seqLen: 8, sharedClassifier: false });
  * const bytes = encodeLlama2cCheckpoint(randomModelWeights(cfg, 7));
  * console.log(bytes.length === llama2cFileSize(cfg)); // true

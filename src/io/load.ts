@@ -25,7 +25,7 @@ export type ModelFormat = "archive" | "llama2c";
  *
  * @example
  * ```ts
- * import { detectModelFormat } from "@proj/tinyllm/io";
+ * import { detectModelFormat } from "@proj/tinyllm";
  * console.log(detectModelFormat(new Uint8Array([0x1f, 0x8b, 8]))); // "archive"
  * ```
  */

@@ -105,7 +105,7 @@ function leBytes(data: TensorData): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm";
+ * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm/io";
  * const bytes = encodeSafetensors({ w: { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) } }, { note: "hi" });
  * const f = decodeSafetensors(bytes);
  * console.log(tensorF32(f, "w"), f.metadata.note); // Float32Array(4) [1, 2, 3, 4] "hi"
@@ -180,7 +180,8 @@ export function encodeSafetensors(
  *
  * @example
  * ```ts
- * import { decodeSafetensors, FormatError } from "@proj/tinyllm";
+ * import { FormatError } from "@proj/tinyllm";
+ * import { decodeSafetensors } from "@proj/tinyllm/io";
  * try {
  *   decodeSafetensors(new Uint8Array(5), "model.safetensors");
  * } catch (e) {
@@ -366,7 +367,7 @@ function getTensor(
  *
  * @example
  * ```ts
- * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm";
+ * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm/io";
  * const f = decodeSafetensors(encodeSafetensors({ g: { shape: [3], data: new Float32Array([1, 1, 1]) } }));
  * console.log(tensorF32(f, "g").length); // 3
  * ```
@@ -403,8 +404,8 @@ export function quantKey(name: string): string {
  *
  * @example
  * ```ts
- * import { qmatrixTensors } from "@proj/tinyllm/io";
  * import type { QMatrix } from "@proj/tinyllm";
+ * import { qmatrixTensors } from "@proj/tinyllm/io";
  * const m: QMatrix = { type: "int4", rows: 2, cols: 32, granularity: 32,
  *   data: new Uint8Array(32).fill(0x88), scales: new Float32Array(2) };
  * const { tensors, metadata } = qmatrixTensors("wq", m);
@@ -456,8 +457,9 @@ function payloadShape(type: WeightType, rows: number, cols: number): number[] {
  *
  * @example
  * ```ts
- * import { decodeSafetensors, encodeSafetensors, qmatrixFromTensors, qmatrixTensors } from "@proj/tinyllm/io";
  * import type { QMatrix } from "@proj/tinyllm";
+ * import { decodeSafetensors, encodeSafetensors, qmatrixFromTensors,
+ *   qmatrixTensors } from "@proj/tinyllm/io";
  * const m: QMatrix = { type: "int8", rows: 2, cols: 2, granularity: "row",
  *   data: new Int8Array([32, -64, 95, 127]), scales: new Float32Array([0.03, 0.03]) };
  * const { tensors, metadata } = qmatrixTensors("w", m);

@@ -87,7 +87,7 @@ const f32 = (n: number): Float32Array => new Float32Array(n);
  *
  * @example
  * ```ts
- * import { kvCacheBytes } from "@proj/tinyllm";
+ * import { kvCacheBytes } from "@proj/tinyllm/kv";
  * const cfg = { dim: 288, nHeads: 6, nKvHeads: 6, nLayers: 6, seqLen: 256 };
  * console.log(kvCacheBytes("fp32", cfg, 256)); // 3538944
  * console.log(kvCacheBytes("int8", cfg, 256)); // 958464
@@ -111,7 +111,7 @@ export function kvCacheBytes(
  *
  * @example
  * ```ts
- * import { KvCacheFp32 } from "@proj/tinyllm";
+ * import { KvCacheFp32 } from "@proj/tinyllm/kv";
  * const c = new KvCacheFp32({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
  * c.store(0, 0, new Float32Array([1, 0, 0, 0]), new Float32Array([5, 6, 7, 8]));
  * const s = new Float32Array(1);
@@ -194,7 +194,7 @@ export class KvCacheFp32 implements KvCache {
  *
  * @example
  * ```ts
- * import { KvCacheInt8 } from "@proj/tinyllm";
+ * import { KvCacheInt8 } from "@proj/tinyllm/kv";
  * const c = new KvCacheInt8({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
  * c.store(0, 0, new Float32Array([1, -0.5, 0, 0.25]), new Float32Array([5, 6, 7, 8]));
  * const s = new Float32Array(1);
@@ -323,7 +323,7 @@ export class KvCacheInt8 implements KvCache {
  *
  * @example
  * ```ts
- * import { KvCacheRing } from "@proj/tinyllm";
+ * import { KvCacheRing } from "@proj/tinyllm/kv";
  * const c = new KvCacheRing({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 }, 2);
  * console.log(c.firstVisible(0), c.firstVisible(5)); // 0 4
  * ```

@@ -40,8 +40,8 @@ function inArena(
  *
  * @example
  * ```ts
- * import { KvCacheWasm } from "@proj/tinyllm/kv";
  * import { wasmVariant } from "@proj/tinyllm/wasm";
+ * import { KvCacheWasm } from "@proj/tinyllm/kv";
  * if (wasmVariant() !== "none") {
  *   const c = new KvCacheWasm({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
  *   c.store(0, 0, new Float32Array([1, 0, 0, 0]), new Float32Array([5, 6, 7, 8]));

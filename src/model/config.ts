@@ -103,7 +103,7 @@ export function makeConfig(
  * Size of one attention head.
  * @example
  * ```ts
- * import { headSize } from "@proj/tinyllm";
+ * import { headSize } from "@proj/tinyllm/model";
  * console.log(headSize({ dim: 64, nHeads: 8 })); // 8
  * ```
  */
@@ -115,7 +115,7 @@ export function headSize(cfg: Pick<ModelConfig, "dim" | "nHeads">): number {
  * Width of the key/value vectors: nKvHeads × headSize.
  * @example
  * ```ts
- * import { kvDim } from "@proj/tinyllm";
+ * import { kvDim } from "@proj/tinyllm/model";
  * console.log(kvDim({ dim: 64, nHeads: 8, nKvHeads: 4 })); // 32
  * ```
  */

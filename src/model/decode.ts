@@ -109,8 +109,8 @@ export function createRunState(
  * @example Greedy next token
  * ```ts
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
- * import { KvCacheFp32 } from "@proj/tinyllm/kv";
  * import { createRunState, forwardToken } from "@proj/tinyllm/model";
+ * import { KvCacheFp32 } from "@proj/tinyllm/kv";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 2,
  *   nHeads: 4, nKvHeads: 2, vocabSize: 10, seqLen: 8 }), 1);
  * const state = createRunState(w.config);

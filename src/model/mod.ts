@@ -6,8 +6,8 @@
  * @example One decode step
  * ```ts
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
- * import { KvCacheFp32 } from "@proj/tinyllm/kv";
  * import { createRunState, forwardToken } from "@proj/tinyllm/model";
+ * import { KvCacheFp32 } from "@proj/tinyllm/kv";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1,
  *   nHeads: 2, vocabSize: 10, seqLen: 8 }), 1);
  * const logits = forwardToken(w, createRunState(w.config), new KvCacheFp32(w.config), 1, 0);

@@ -52,8 +52,8 @@ export interface QuantizeOptions {
  *
  * @example
  * ```ts
- * import { int4 } from "@proj/tinyllm/kernels";
  * import { fitGranularity } from "@proj/tinyllm/model";
+ * import { int4 } from "@proj/tinyllm/kernels";
  * console.log(fitGranularity(int4, 64, 172, 32)); // 86
  * console.log(fitGranularity(int4, 64, 288, 32)); // 32
  * ```

@@ -449,8 +449,8 @@ export function tensorValue(
  * @example Rebind every Linear to the reference kernels
  * ```ts
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
- * import { referenceKernels } from "@proj/tinyllm/kernels";
  * import { mapLinears } from "@proj/tinyllm/model";
+ * import { referenceKernels } from "@proj/tinyllm/kernels";
  * const w = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1,
  *   nHeads: 2, vocabSize: 10, seqLen: 4 }), 1);
  * const r = mapLinears(w, (l) => ({ weight: l.weight, kernels: referenceKernels(l.weight.type) }));

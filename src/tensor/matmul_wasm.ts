@@ -68,8 +68,8 @@ function copyBack(
  *
  * @example
  * ```ts
- * import { matmulF32Wasm } from "@proj/tinyllm/tensor";
  * import { wasmVariant } from "@proj/tinyllm/wasm";
+ * import { matmulF32Wasm } from "@proj/tinyllm/tensor";
  * if (wasmVariant() !== "none") {
  *   const out = new Float32Array(2);
  *   matmulF32Wasm(out, new Float32Array([1, 2]), new Float32Array([1, 1, 2, -1]), 1, 2, 2);
@@ -104,8 +104,8 @@ export function matmulF32Wasm(
  *
  * @example
  * ```ts
- * import { matmulBackwardF32Wasm } from "@proj/tinyllm/tensor";
  * import { wasmVariant } from "@proj/tinyllm/wasm";
+ * import { matmulBackwardF32Wasm } from "@proj/tinyllm/tensor";
  * if (wasmVariant() !== "none") {
  *   const dx = new Float32Array(2), dw = new Float32Array(4);
  *   matmulBackwardF32Wasm(dx, dw, new Float32Array([1, 0]), new Float32Array([3, 4]),

@@ -18,8 +18,8 @@ import type { CurvePoint, Trainer, TrainerState } from "./trainer.ts";
  *
  * @example
  * ```ts
- * import { checkpointInput, DEFAULT_HYPER, saveModelArchive, Trainer,
- *   WordTokenizer } from "@proj/tinyllm";
+ * import { checkpointInput, DEFAULT_HYPER, makeConfig, saveModelArchive,
+ *   Trainer, WordTokenizer } from "@proj/tinyllm";
  * const tok = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
  * const t = new Trainer(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, vocabSize: tok.vocabSize, seqLen: 4 }),
  *   { ...DEFAULT_HYPER, seqLen: 4, batch: 2, steps: 1 });
@@ -55,8 +55,8 @@ export function checkpointInput(
  *
  * @example
  * ```ts
- * import { checkpointInput, DEFAULT_HYPER, loadModelArchive, resumeState,
- *   saveModelArchive, Trainer, WordTokenizer } from "@proj/tinyllm";
+ * import { checkpointInput, DEFAULT_HYPER, loadModelArchive, makeConfig,
+ *   resumeState, saveModelArchive, Trainer, WordTokenizer } from "@proj/tinyllm";
  * const tok = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
  * const t = new Trainer(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, vocabSize: tok.vocabSize, seqLen: 4 }),
  *   { ...DEFAULT_HYPER, seqLen: 4, batch: 2, steps: 1 });

@@ -26,7 +26,8 @@ export interface AdamWOptions {
  *
  * @example
  * ```ts
- * import { adamwStep, paramLayout } from "@proj/tinyllm";
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { adamwStep, paramLayout } from "@proj/tinyllm/train";
  * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const p = new Float32Array(layout.size), g = new Float32Array(layout.size).fill(1);
  * const m = new Float32Array(layout.size), v = new Float32Array(layout.size);
@@ -68,7 +69,7 @@ export function adamwStep(
  *
  * @example
  * ```ts
- * import { clipGradNorm } from "@proj/tinyllm";
+ * import { clipGradNorm } from "@proj/tinyllm/train";
  * const g = new Float32Array([3, 4]);
  * console.log(clipGradNorm(g, 1), g); // 5 Float32Array(2) [ 0.6..., 0.8... ]
  * ```
@@ -102,7 +103,7 @@ export interface ScheduleOptions {
  *
  * @example
  * ```ts
- * import { learningRate } from "@proj/tinyllm";
+ * import { learningRate } from "@proj/tinyllm/train";
  * const s = { lr: 1e-3, warmup: 10, steps: 100, minLr: 1e-4 };
  * console.log(learningRate(0, s), learningRate(9, s)); // 0.0001 0.001
  * ```

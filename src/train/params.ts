@@ -87,7 +87,8 @@ export interface ParamViews {
  *
  * @example
  * ```ts
- * import { paramLayout } from "@proj/tinyllm";
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { paramLayout } from "@proj/tinyllm/train";
  * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * console.log(layout.specs[0].name, layout.size);
  * ```
@@ -108,7 +109,8 @@ export function paramLayout(config: ModelConfig): ParamLayout {
  *
  * @example
  * ```ts
- * import { paramLayout, paramViews } from "@proj/tinyllm";
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { paramLayout, paramViews } from "@proj/tinyllm/train";
  * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const views = paramViews(layout, new Float32Array(layout.size));
  * console.log(views.layers[0].wq.length); // 64
@@ -142,7 +144,9 @@ export function paramViews(
  *
  * @example
  * ```ts
- * import { fp32LinearKernels, fp32Matrix, jsTrainKernels } from "@proj/tinyllm";
+ * import { fp32Matrix } from "@proj/tinyllm/model";
+ * import { jsTrainKernels } from "@proj/tinyllm/tensor";
+ * import { fp32LinearKernels } from "@proj/tinyllm/train";
  * const k = fp32LinearKernels(jsTrainKernels), out = new Float32Array(2);
  * k.matmul(fp32Matrix(new Float32Array([1, 2, 3, 4]), 2, 2), new Float32Array([1, 1]), 1, out);
  * console.log(out); // [3, 7]
@@ -196,7 +200,8 @@ export function weightsFromParams(
  *
  * @example
  * ```ts
- * import { paramLayout, paramsFromWeights, randomModelWeights } from "@proj/tinyllm";
+ * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import { paramLayout, paramsFromWeights } from "@proj/tinyllm/train";
  * const w = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }), 1);
  * const flat = paramsFromWeights(paramLayout(w.config), w);
  * console.log(flat[0] === (w.tokenEmbedding.data as Float32Array)[0]); // true
@@ -229,7 +234,8 @@ export function paramsFromWeights(
  *
  * @example
  * ```ts
- * import { initParams, paramLayout } from "@proj/tinyllm";
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { initParams, paramLayout } from "@proj/tinyllm/train";
  * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const flat = initParams(layout, 42);
  * console.log(flat.length === layout.size); // true

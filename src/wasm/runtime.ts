@@ -323,7 +323,8 @@ const modules = new Map<WasmVariant, WebAssembly.Module>();
  *
  * @example
  * ```ts
- * import { initWasm, wasmVariant } from "@proj/tinyllm/wasm";
+ * import { initWasm } from "@proj/tinyllm";
+ * import { wasmVariant } from "@proj/tinyllm/wasm";
  * if (wasmVariant() !== "none") await initWasm();
  * ```
  */

@@ -13,13 +13,11 @@ import type { Granularity } from "../../src/quant/types.ts";
 import type { Tokenizer, TokenizerJson } from "../../src/tokenizer/types.ts";
 import { randomModelWeights } from "../../src/model/build.ts";
 import { bindKernels } from "../../src/model/bind.ts";
-import { parseLlama2cCheckpoint } from "../../src/io/llama2c.ts";
 import { parseLlama2cTokenizer } from "../../src/tokenizer/llama2c.ts";
 import { modelByteSize, quantizeModel } from "../../src/model/quantize.ts";
 import { perplexity as libraryPerplexity } from "../../src/eval/perplexity.ts";
-import { loadModelArchive, saveModelArchive } from "../../src/io/archive.ts";
+import { loadModelFile, saveModelFile } from "../../src/io/load_fs.ts";
 import { loadCorpus } from "../../src/data/brown_fs.ts";
-import { writeFileAtomic } from "../../src/files_fs.ts";
 
 /** A model under benchmark. */
 export interface BenchModel {
@@ -77,13 +75,9 @@ export const FIXED_TEXT =
 
 /** stories260K from a llama2.c directory (stories260K.bin + tok512.bin). */
 export async function loadStories260K(dir: string): Promise<BenchModel> {
-  const weights = parseLlama2cCheckpoint(
-    await Deno.readFile(`${dir}/stories260K.bin`),
-    "stories260K.bin",
-  );
-  const tokenizer = parseLlama2cTokenizer(
-    await Deno.readFile(`${dir}/tok512.bin`),
-    { vocabSize: weights.config.vocabSize, name: "tok512.bin" },
+  const { weights, tokenizer } = await loadModelFile(
+    `${dir}/stories260K.bin`,
+    { tokenizer: `${dir}/tok512.bin` },
   );
   return {
     name: "stories260K",
@@ -184,11 +178,12 @@ export async function loadTrained(
   evalTokens: number,
   name = "seed (trained)",
 ): Promise<TrainedArchive> {
-  const a = await loadModelArchive(await Deno.readFile(path), { name: path });
+  const a = await loadModelFile(path);
+  const training = a.training ?? {};
   let tokens: number[] | null = null;
   let evalText = "not measured";
   if (evalTokens > 0) {
-    const data = dataOf(a.training);
+    const data = dataOf(training);
     const corpus = await loadCorpus(data);
     // Encode a prefix of the split generous enough for evalTokens tokens.
     const words = corpus.val.text.split(" ");
@@ -211,7 +206,7 @@ export async function loadTrained(
       evalTokens: tokens,
       evalText,
     },
-    training: a.training,
+    training,
   };
 }
 
@@ -222,17 +217,14 @@ export async function saveQuantizedArchive(
   type: string,
   granularity: Granularity,
 ): Promise<void> {
-  const a = await loadModelArchive(await Deno.readFile(src), { name: src });
+  const a = await loadModelFile(src);
   const weights = quantizeModel(a.weights, type, granularity);
-  await writeFileAtomic(
-    dst,
-    await saveModelArchive({
-      weights,
-      tokenizer: a.tokenizer,
-      training: {
-        ...a.training,
-        quantized: { type, granularity: String(granularity), from: src },
-      },
-    }),
-  );
+  await saveModelFile(dst, {
+    weights,
+    tokenizer: a.tokenizer,
+    training: {
+      ...a.training,
+      quantized: { type, granularity: String(granularity), from: src },
+    },
+  });
 }

@@ -1,7 +1,7 @@
 /**
  * `tinyllm quantize`: converts a model archive (.tar.gz) or a llama2.c
  * checkpoint (.bin + tokenizer) to int8/int4 (or back to fp32) following the
- * policy of `src/quant/policy.ts`, writes the result as a model archive
+ * policy of `src/model/quantize.ts`, writes the result as a model archive
  * (atomically) and prints the sizes.
  *
  * @module

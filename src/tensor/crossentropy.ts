@@ -51,7 +51,10 @@ export function crossEntropyForward(
 /**
  * Backward of {@linkcode crossEntropyForward} for the loss
  * `scale · Σ_i losses[i]` (scale = 1/n for the mean): overwrites `logits` in
- * place with `∂L/∂logits = scale · (softmax(logits) − onehot(target))`.
+ * place with `∂L/∂logits = scale · (softmax(logits) − onehot(target))`. The
+ * one backward that does not accumulate: the logits are the largest
+ * activation (`[n, vocab]`), and turning them into their own gradient saves
+ * a second buffer that size.
  *
  * @example
  * ```ts

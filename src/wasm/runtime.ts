@@ -24,7 +24,8 @@
  * plain `Float32Array`) are copied through the scratch area for the call. A
  * matrix that was never placed is copied once, on first use, into a pool
  * arena and the copy reused (so it must not change afterwards; place it
- * explicitly, or use `prepareWeightsForWasm`, to avoid holding two copies).
+ * explicitly, or bind the model with `bindKernels(weights, "wasm")`, to
+ * avoid holding two copies).
  * The training kernels copy every operand that is not in one arena into the
  * shared scratch arena per call (their weights change every step).
  *

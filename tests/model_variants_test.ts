@@ -21,14 +21,8 @@ import type { ModelWeights } from "../src/model/weights.ts";
 import { Rng } from "../src/random.ts";
 import { ropeForward, ropeTable } from "../src/tensor/rope.ts";
 import { WordTokenizer } from "../src/tokenizer/word.ts";
-import { createBackwardState, modelBackward } from "../src/train/backward.ts";
-import {
-  initParams,
-  paramLayout,
-  paramViews,
-  weightsFromParams,
-} from "../src/train/params.ts";
-import { assertGradClose, numericGrad } from "./gradcheck_util.ts";
+import { initParams, paramLayout } from "../src/train/params.ts";
+import { checkModelGradient } from "./gradcheck_util.ts";
 
 const VARIANTS: { name: string; config: ModelConfig }[] = [
   {
@@ -100,50 +94,11 @@ function weightsWithBiases(config: ModelConfig, seed: number): ModelWeights {
 
 for (const { name, config } of VARIANTS) {
   Deno.test(`variants: gradcheck of the whole model, ${name}`, () => {
-    const B = 2, T = 5;
-    const layout = paramLayout(config);
-    const flat = initParams(layout, 3, 0.5);
-    const rng = new Rng(11);
-    // every vector away from its init, so each gradient is well above noise
-    for (const s of layout.specs) {
-      if (s.shape.length === 1) {
-        const centre = s.spec.init === "ones" ? 1 : 0;
-        for (let i = s.offset; i < s.offset + s.size; i++) {
-          flat[i] = centre + 0.3 * rng.normal();
-        }
-      }
-    }
-    const params = paramViews(layout, flat);
-    const weights = weightsFromParams(config, params);
-    const acts = createActivations(config, B, T);
-    const tokens: number[] = [], targets: number[] = [];
-    for (let i = 0; i < B * T; i++) {
-      tokens.push(rng.int(11));
-      targets.push(rng.int(11));
-    }
-    const loss = () => sequenceForward(weights, acts, tokens, targets);
-    const numeric = numericGrad(flat, loss, 1e-2);
-    const grad = new Float32Array(layout.size);
-    sequenceForward(weights, acts, tokens, targets, { keepLogits: false });
-    modelBackward(
-      params,
-      paramViews(layout, grad),
-      acts,
-      createBackwardState(config, B, T),
-      tokens,
-      targets,
-    );
-    for (const s of layout.specs) {
-      assertGradClose(
-        s.name,
-        grad.subarray(s.offset, s.offset + s.size),
-        numeric.subarray(s.offset, s.offset + s.size),
-        3e-2,
-        5e-4,
-      );
-    }
+    const grad = checkModelGradient(config);
     if (config.qkvBias) {
-      const bq = layout.specs.find((s) => s.name === "layers.0.bq")!;
+      const bq = paramLayout(config).specs.find((s) =>
+        s.name === "layers.0.bq"
+      )!;
       assert.ok(grad.subarray(bq.offset, bq.offset + bq.size).some((g) => g));
     }
   });

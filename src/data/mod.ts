@@ -2,6 +2,7 @@
  * The Brown corpus (`@proj/tinyllm/data`): parsing its files into words and
  * the fixed train/validation/test split (file access is in
  * `@proj/tinyllm/fs`).
+ * What the main module exports is not repeated here.
  *
  * @example
  * ```ts

@@ -2,6 +2,7 @@
  * File formats (`@proj/tinyllm/io`), bytes in and bytes out: safetensors,
  * the tinyllm model archive, llama2.c checkpoints, and the loader that tells
  * them apart.
+ * What the main module exports is not repeated here.
  *
  * @example
  * ```ts
@@ -29,13 +30,7 @@ export {
   ARCHIVE_FORMAT_VERSION,
   gunzipBytes,
   gzipBytes,
-  type LoadArchiveOptions,
-  loadModelArchive,
-  type ModelArchive,
-  type ModelArchiveInput,
-  type OptimizerState,
   readArchiveMembers,
-  saveModelArchive,
   weightsFromTensors,
   weightsToTensors,
 } from "./archive.ts";
@@ -46,10 +41,3 @@ export {
   parseLlama2cCheckpoint,
   readLlama2cConfig,
 } from "./llama2c.ts";
-export {
-  detectModelFormat,
-  type LoadedModel,
-  loadModel,
-  type LoadModelOptions,
-  type ModelFormat,
-} from "./load.ts";

@@ -3,6 +3,7 @@
  * stores a matrix (the storage table, `src/quant/`) and, per backend, the
  * kernels that multiply by it (`js`, `wasm`), with the activation format
  * each expects and the reference kernel they fall back to.
+ * What the main module exports is not repeated here.
  *
  * @example Quantize a matrix and multiply with the TypeScript kernel
  * ```ts
@@ -16,23 +17,15 @@
  * @module
  */
 export type {
-  Granularity,
   LayoutSizes,
   PayloadDtype,
-  QMatrix,
   QuantizeMatrixOptions,
-  WeightType,
 } from "../quant/types.ts";
-export { rowBytes, WEIGHT_TYPES, weightType } from "../quant/table.ts";
+export { rowBytes } from "../quant/table.ts";
 export { fp32 } from "../quant/fp32.ts";
 export { int8 } from "../quant/int8.ts";
 export { int4 } from "../quant/int4.ts";
-export {
-  DEFAULT_GROUP_SIZE,
-  granularityToString,
-  MAX_GROUP_SIZE,
-  parseGranularity,
-} from "../quant/granularity.ts";
+export { DEFAULT_GROUP_SIZE, MAX_GROUP_SIZE } from "../quant/granularity.ts";
 export type {
   ActivationFormat,
   KernelBackend,

@@ -1,6 +1,7 @@
 /**
- * KV-cache implementations: preallocated fp32 (the default), int8 with one
- * scale per head vector, and a fixed-memory sliding-window ring buffer.
+ * KV-cache implementations: a fixed-memory sliding-window ring buffer, the
+ * preallocated fp32 cache (the default; a ring that never wraps), and int8
+ * with one scale per head vector.
  *
  * @module
  */
@@ -104,87 +105,6 @@ export function kvCacheBytes(
   }
   if (kind === "fp32" || kind === "ring") return values * 4;
   throw new ConfigError(`unknown KV cache kind "${kind}"`);
-}
-
-/**
- * Preallocated fp32 cache for positions `0 .. length-1` (default: seqLen).
- *
- * @example
- * ```ts
- * import { KvCacheFp32 } from "@proj/tinyllm/kv";
- * const c = new KvCacheFp32({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
- * c.store(0, 0, new Float32Array([1, 0, 0, 0]), new Float32Array([5, 6, 7, 8]));
- * const s = new Float32Array(1);
- * c.scores(0, 0, new Float32Array([2, 0, 0, 0]), 0, 0, s);
- * console.log(s[0], c.byteSize); // 2 128
- * ```
- */
-export class KvCacheFp32 implements KvCache {
-  /** "fp32". */
-  readonly kind: string = "fp32";
-  /** Positions held. */
-  readonly capacity: number;
-  /** Bytes of key/value storage. */
-  readonly byteSize: number;
-  readonly #rows: F32Rows;
-  readonly #acc: Float64Array;
-
-  /**
-   * Allocates storage for `length` positions of every layer.
-   * @param config model shape
-   * @param length positions to hold (default `config.seqLen`)
-   */
-  constructor(config: KvCacheShape, length: number = config.seqLen) {
-    checkLength(length, "KV cache length");
-    this.capacity = length;
-    this.#rows = new KvRows(config, length, f32);
-    this.#acc = new Float64Array(this.#rows.hs);
-    this.byteSize = kvCacheBytes("fp32", config, length);
-  }
-
-  /** Stores k and v of `layer` at `pos`; `pos` must be below the capacity. */
-  store(layer: number, pos: number, k: Float32Array, v: Float32Array): void {
-    checkPosition(pos, this.capacity);
-    this.#rows.set(layer, pos, k, v);
-  }
-
-  /** Always 0: every earlier position is visible. */
-  firstVisible(_pos: number): number {
-    return 0;
-  }
-
-  /** Dot products of the query head with keys 0..pos. */
-  scores(
-    layer: number,
-    kvHead: number,
-    q: Float32Array,
-    qOff: number,
-    pos: number,
-    out: Float32Array,
-  ): void {
-    const r = this.#rows, o = r.head(layer, kvHead);
-    dotRun(q, qOff, r.keys, o, r.kvDim, pos + 1, r.hs, out, 0);
-  }
-
-  /** Probability-weighted sum of values 0..pos into `out[outOff..]`. */
-  mix(
-    layer: number,
-    kvHead: number,
-    p: Float32Array,
-    pos: number,
-    out: Float32Array,
-    outOff: number,
-  ): void {
-    const r = this.#rows, hs = r.hs, acc = this.#acc;
-    acc.fill(0);
-    mixRun(p, 0, r.values, r.head(layer, kvHead), r.kvDim, pos + 1, hs, acc);
-    for (let i = 0; i < hs; i++) out[outOff + i] = acc[i];
-  }
-
-  /** Clears the stored keys and values. */
-  reset(): void {
-    this.#rows.reset();
-  }
 }
 
 /**
@@ -406,6 +326,47 @@ export class KvCacheRing implements KvCache {
   /** Clears the stored keys and values. */
   reset(): void {
     this.#rows.reset();
+  }
+}
+
+/**
+ * Preallocated fp32 cache for positions `0 .. length-1` (default: seqLen):
+ * a ring that never wraps (storing past its length is an InputError), so
+ * every earlier position stays visible.
+ *
+ * @example
+ * ```ts
+ * import { KvCacheFp32 } from "@proj/tinyllm/kv";
+ * const c = new KvCacheFp32({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
+ * c.store(0, 0, new Float32Array([1, 0, 0, 0]), new Float32Array([5, 6, 7, 8]));
+ * const s = new Float32Array(1);
+ * c.scores(0, 0, new Float32Array([2, 0, 0, 0]), 0, 0, s);
+ * console.log(s[0], c.byteSize); // 2 128
+ * ```
+ */
+export class KvCacheFp32 extends KvCacheRing {
+  /** "fp32". */
+  override readonly kind: string = "fp32";
+
+  /**
+   * Allocates storage for `length` positions of every layer.
+   * @param config model shape
+   * @param length positions to hold (default `config.seqLen`)
+   */
+  constructor(config: KvCacheShape, length: number = config.seqLen) {
+    checkLength(length, "KV cache length");
+    super(config, length);
+  }
+
+  /** Stores k and v of `layer` at `pos`; `pos` must be below the capacity. */
+  override store(
+    layer: number,
+    pos: number,
+    k: Float32Array,
+    v: Float32Array,
+  ): void {
+    checkPosition(pos, this.capacity);
+    super.store(layer, pos, k, v);
   }
 }
 

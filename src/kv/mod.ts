@@ -2,6 +2,7 @@
  * KV caches (`@proj/tinyllm/kv`): the interface attention talks to and its
  * implementations (fp32, int8, sliding-window ring, fp32 in WebAssembly
  * memory).
+ * What the main module exports is not repeated here.
  *
  * @example
  * ```ts
@@ -12,7 +13,6 @@
  *
  * @module
  */
-export type { KvCache, KvCacheShape, KvCacheSpec } from "./types.ts";
 export {
   kvCacheBytes,
   KvCacheFp32,
@@ -20,4 +20,4 @@ export {
   KvCacheRing,
 } from "./caches.ts";
 export { KvCacheWasm } from "./wasm.ts";
-export { createKvCache, type CreateKvCacheOptions } from "./create.ts";
+export type { CreateKvCacheOptions } from "./create.ts";

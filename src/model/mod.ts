@@ -2,6 +2,7 @@
  * The model internals (`@proj/tinyllm/model`): config helpers, the tensor
  * table, building and binding weights, and the two forward passes (one token
  * against a KV cache; a whole sequence saving what backward needs).
+ * What the main module exports is not repeated here.
  *
  * @example One decode step
  * ```ts
@@ -16,15 +17,7 @@
  *
  * @module
  */
-export {
-  headSize,
-  kvDim,
-  makeConfig,
-  type ModelConfig,
-  ropeShape,
-  validateConfig,
-} from "./config.ts";
-export type { LayerWeights, Linear, ModelWeights } from "./weights.ts";
+export { headSize, kvDim, ropeShape } from "./config.ts";
 export {
   forEachTensor,
   isMatrix,
@@ -41,21 +34,9 @@ export {
   type TensorValue,
   tensorValue,
 } from "./tensors.ts";
-export {
-  assembleWeights,
-  fp32Matrix,
-  linearOf,
-  randomModelWeights,
-} from "./build.ts";
-export { bindKernels, modelArena, runStateMatvecBytes } from "./bind.ts";
-export {
-  fitGranularity,
-  modelByteSize,
-  modelFp32ByteSize,
-  quantizeModel,
-  type QuantizeOptions,
-} from "./quantize.ts";
-export { LLAMA2C_SHAPES } from "./shapes.ts";
+export { assembleWeights, fp32Matrix, linearOf } from "./build.ts";
+export { modelArena, runStateMatvecBytes } from "./bind.ts";
+export { fitGranularity } from "./quantize.ts";
 export { createRunState, forwardToken, type RunState } from "./decode.ts";
 export {
   type Activations,

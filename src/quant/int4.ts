@@ -6,37 +6,8 @@
  *
  * @module
  */
-import {
-  checkedPartBytes,
-  dequantizeRows,
-  quantizeCodes,
-  scaleRow,
-  storedByteSize,
-  type SymmetricCode,
-  symmetricLayoutSizes,
-} from "./symmetric.ts";
-import type {
-  Granularity,
-  LayoutSizes,
-  QMatrix,
-  QuantizeMatrixOptions,
-  WeightType,
-} from "./types.ts";
-
-const CODE: SymmetricCode = {
-  name: "int4",
-  qmin: -8,
-  qmax: 7,
-  weightsPerByte: 2,
-};
-
-function int4LayoutSizes(
-  rows: number,
-  cols: number,
-  granularity: Granularity,
-): LayoutSizes {
-  return symmetricLayoutSizes(CODE, rows, cols, granularity);
-}
+import { symmetricType } from "./symmetric.ts";
+import type { QMatrix, WeightType } from "./types.ts";
 
 /**
  * The int4 weight type: `data` is a `Uint8Array` of rows×cols/2 bytes, two
@@ -51,39 +22,22 @@ function int4LayoutSizes(
  * console.log(int4.byteSize(m)); // 2 bytes + 1 scale = 6
  * ```
  */
-export const int4: WeightType = {
-  name: "int4",
+export const int4: WeightType = symmetricType({
+  code: { name: "int4", qmin: -8, qmax: 7, weightsPerByte: 2 },
   defaultGranularity: 32,
   bitsPerWeight: 4,
-  blockSize: 2,
-  bytesPerBlock: 1,
   safetensorsDtype: "U8",
-  scales: "separate",
   layout:
     "Uint8Array rows×cols/2, byte i = (q[2i]+8) | (q[2i+1]+8) << 4, q = clamp(round(w/scale), -8, 7), scale = absmax/7 per tensor|row|group",
-  quantize(
-    w: Float32Array,
-    rows: number,
-    cols: number,
-    granularity: Granularity,
-    options?: QuantizeMatrixOptions,
-  ): QMatrix {
-    const { codes, scales } = quantizeCodes(
-      CODE,
-      w,
-      rows,
-      cols,
-      granularity,
-      options,
-    );
+  pack(codes: Int8Array): Uint8Array {
     const data = new Uint8Array(codes.length >> 1);
     for (let i = 0; i < data.length; i++) {
       data[i] = (codes[2 * i] + 8) | ((codes[2 * i + 1] + 8) << 4);
     }
-    return { type: "int4", rows, cols, granularity, data, scales };
+    return data;
   },
-  dequantize: (m) => dequantizeRows(m, int4.dequantizeRow),
-  dequantizeRow(m: QMatrix, row: number, out: Float32Array): void {
+  view: (bytes) => bytes,
+  unpackRow(m: QMatrix, row: number, out: Float32Array): void {
     // cols is even (see the layout sizes): the row starts on a byte
     const p = m.data as Uint8Array, cols = m.cols, o = (row * cols) >> 1;
     for (let c = 0; c < cols; c += 2) {
@@ -91,27 +45,5 @@ export const int4: WeightType = {
       out[c] = (b & 15) - 8;
       out[c + 1] = (b >> 4) - 8;
     }
-    scaleRow(m, row, out);
   },
-  byteSize: storedByteSize,
-  layoutSizes: int4LayoutSizes,
-  fromParts(
-    rows: number,
-    cols: number,
-    granularity: Granularity,
-    data: Uint8Array,
-    scales: Float32Array,
-  ): QMatrix {
-    const data4 = checkedPartBytes(
-      "int4",
-      int4LayoutSizes,
-      1,
-      rows,
-      cols,
-      granularity,
-      data,
-      scales,
-    );
-    return { type: "int4", rows, cols, granularity, data: data4, scales };
-  },
-};
+});

@@ -5,37 +5,8 @@
  *
  * @module
  */
-import {
-  checkedPartBytes,
-  dequantizeRows,
-  quantizeCodes,
-  scaleRow,
-  storedByteSize,
-  type SymmetricCode,
-  symmetricLayoutSizes,
-} from "./symmetric.ts";
-import type {
-  Granularity,
-  LayoutSizes,
-  QMatrix,
-  QuantizeMatrixOptions,
-  WeightType,
-} from "./types.ts";
-
-const CODE: SymmetricCode = {
-  name: "int8",
-  qmin: -127,
-  qmax: 127,
-  weightsPerByte: 1,
-};
-
-function int8LayoutSizes(
-  rows: number,
-  cols: number,
-  granularity: Granularity,
-): LayoutSizes {
-  return symmetricLayoutSizes(CODE, rows, cols, granularity);
-}
+import { symmetricType } from "./symmetric.ts";
+import type { QMatrix, WeightType } from "./types.ts";
 
 /**
  * The int8 weight type: `data` is an `Int8Array` of rows×cols codes,
@@ -50,65 +21,18 @@ function int8LayoutSizes(
  * console.log(int8.byteSize(m)); // 8 bytes of codes + 2 scales = 16
  * ```
  */
-export const int8: WeightType = {
-  name: "int8",
+export const int8: WeightType = symmetricType({
+  code: { name: "int8", qmin: -127, qmax: 127, weightsPerByte: 1 },
   defaultGranularity: "row",
   bitsPerWeight: 8,
-  blockSize: 1,
-  bytesPerBlock: 1,
   safetensorsDtype: "I8",
-  scales: "separate",
   layout:
     "Int8Array rows×cols row-major, q = clamp(round(w/scale), -127, 127), scale = absmax/127 per tensor|row|group",
-  quantize(
-    w: Float32Array,
-    rows: number,
-    cols: number,
-    granularity: Granularity,
-    options?: QuantizeMatrixOptions,
-  ): QMatrix {
-    const { codes, scales } = quantizeCodes(
-      CODE,
-      w,
-      rows,
-      cols,
-      granularity,
-      options,
-    );
-    return { type: "int8", rows, cols, granularity, data: codes, scales };
-  },
-  dequantize: (m) => dequantizeRows(m, int8.dequantizeRow),
-  dequantizeRow(m: QMatrix, row: number, out: Float32Array): void {
+  pack: (codes) => codes,
+  view: (bytes) =>
+    new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  unpackRow(m: QMatrix, row: number, out: Float32Array): void {
     const q = m.data as Int8Array, cols = m.cols, o = row * cols;
     for (let c = 0; c < cols; c++) out[c] = q[o + c];
-    scaleRow(m, row, out);
   },
-  byteSize: storedByteSize,
-  layoutSizes: int8LayoutSizes,
-  fromParts(
-    rows: number,
-    cols: number,
-    granularity: Granularity,
-    data: Uint8Array,
-    scales: Float32Array,
-  ): QMatrix {
-    const bytes = checkedPartBytes(
-      "int8",
-      int8LayoutSizes,
-      1,
-      rows,
-      cols,
-      granularity,
-      data,
-      scales,
-    );
-    return {
-      type: "int8",
-      rows,
-      cols,
-      granularity,
-      data: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      scales,
-    };
-  },
-};
+});

@@ -16,8 +16,10 @@ import {
 import type {
   Granularity,
   LayoutSizes,
+  PayloadDtype,
   QMatrix,
   QuantizeMatrixOptions,
+  WeightType,
 } from "./types.ts";
 
 /** A symmetric integer code: its range and how many codes share a byte. */
@@ -267,4 +269,103 @@ export function checkedPartBytes(
     );
   }
   return alignedBytes(data, 4);
+}
+
+/** What tells one symmetric integer type from another (see {@linkcode symmetricType}). */
+export interface SymmetricTypeSpec {
+  /** The code range and packing. */
+  readonly code: SymmetricCode;
+  /** Bits per weight of the payload. */
+  readonly bitsPerWeight: number;
+  /** Element type of the payload in an archive. */
+  readonly safetensorsDtype: PayloadDtype;
+  /** One line describing the layout. */
+  readonly layout: string;
+  /** Granularity when none is given. */
+  readonly defaultGranularity: Granularity;
+  /** Packs unpacked codes (one per element) into the payload. */
+  pack(codes: Int8Array): Int8Array | Uint8Array;
+  /** The payload view of stored bytes (4-byte aligned). */
+  view(bytes: Uint8Array): Int8Array | Uint8Array;
+  /** Writes the codes of row `row` into `out` as numbers. */
+  unpackRow(m: QMatrix, row: number, out: Float32Array): void;
+}
+
+/**
+ * A symmetric integer weight type (`w ≈ q · scale`, scales kept apart, one
+ * per tensor, row or group): everything but its packing comes from here.
+ */
+export function symmetricType(spec: SymmetricTypeSpec): WeightType {
+  const { code } = spec;
+  const name = code.name;
+  const layoutSizes = (rows: number, cols: number, g: Granularity) =>
+    symmetricLayoutSizes(code, rows, cols, g);
+  const dequantizeRow = (m: QMatrix, row: number, out: Float32Array): void => {
+    spec.unpackRow(m, row, out);
+    scaleRow(m, row, out);
+  };
+  return {
+    name,
+    defaultGranularity: spec.defaultGranularity,
+    bitsPerWeight: spec.bitsPerWeight,
+    blockSize: code.weightsPerByte,
+    bytesPerBlock: 1,
+    safetensorsDtype: spec.safetensorsDtype,
+    scales: "separate",
+    layout: spec.layout,
+    quantize(
+      w: Float32Array,
+      rows: number,
+      cols: number,
+      granularity: Granularity,
+      options?: QuantizeMatrixOptions,
+    ): QMatrix {
+      const { codes, scales } = quantizeCodes(
+        code,
+        w,
+        rows,
+        cols,
+        granularity,
+        options,
+      );
+      return {
+        type: name,
+        rows,
+        cols,
+        granularity,
+        data: spec.pack(codes),
+        scales,
+      };
+    },
+    dequantize: (m) => dequantizeRows(m, dequantizeRow),
+    dequantizeRow,
+    byteSize: storedByteSize,
+    layoutSizes,
+    fromParts(
+      rows: number,
+      cols: number,
+      granularity: Granularity,
+      data: Uint8Array,
+      scales: Float32Array,
+    ): QMatrix {
+      const bytes = checkedPartBytes(
+        name,
+        layoutSizes,
+        1,
+        rows,
+        cols,
+        granularity,
+        data,
+        scales,
+      );
+      return {
+        type: name,
+        rows,
+        cols,
+        granularity,
+        data: spec.view(bytes),
+        scales,
+      };
+    },
+  };
 }

@@ -2,6 +2,7 @@
  * The layer functions (`@proj/tinyllm/tensor`), each forward beside its
  * backward, on plain `Float32Array` rows, and the fp32 products training
  * uses (TypeScript and WebAssembly SIMD).
+ * What the main module exports is not repeated here.
  *
  * @example
  * ```ts
@@ -40,7 +41,6 @@ export {
   ropeForward,
   ropeSetPosition,
   type RopeShape,
-  type RopeStyle,
   type RopeTable,
   ropeTable,
 } from "./rope.ts";

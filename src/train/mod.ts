@@ -2,6 +2,7 @@
  * Training internals (`@proj/tinyllm/train`): the flat parameter buffer and
  * its views, the model backward pass, AdamW with its schedule and clipping,
  * and seeded batches. The `Trainer` that runs them is in the main module.
+ * What the main module exports is not repeated here.
  *
  * @example Parameters of a config
  * ```ts
@@ -39,13 +40,3 @@ export {
   type ScheduleOptions,
 } from "./optim.ts";
 export { evenWindow, sampleBatch, stepRng } from "./data.ts";
-export {
-  type CurvePoint,
-  DEFAULT_HYPER,
-  type StepInfo,
-  Trainer,
-  type TrainerState,
-  type TrainHyper,
-  type TrainResult,
-} from "./trainer.ts";
-export { checkpointInput, resumeState } from "./checkpoint.ts";

@@ -2,6 +2,7 @@
  * The WebAssembly runtime (`@proj/tinyllm/wasm`): feature detection, the
  * compiled SIMD kernel module, and arenas (one instance of the module with
  * its own memory, which never grows once views are handed out).
+ * What the main module exports is not repeated here.
  *
  * @example
  * ```ts
@@ -17,7 +18,6 @@
 export {
   arenaOf,
   createArena,
-  initWasm,
   type KernelExports,
   resolveBackend,
   scratchArena,

@@ -88,9 +88,10 @@ function convert(
   scaleSearch: boolean,
 ): QMatrix {
   const granularity = fitGranularity(target, m.rows, m.cols, requested);
+  // granularity means nothing to a type without separate scales
   if (
     m.type === target.name &&
-    (target.name === "fp32" || m.granularity === granularity)
+    (target.scales === "none" || m.granularity === granularity)
   ) {
     return m;
   }

@@ -55,34 +55,31 @@ function resolve(from: string, spec: string): string | null {
 
 const FILES = [...sources(SRC)].sort();
 
-Deno.test("layering: every import under src/ points to its own layer or below", () => {
-  const bad: string[] = [];
+/** Every (file, imported file) pair inside src/. */
+function* edges(): Generator<[string, string]> {
   for (const file of FILES) {
     const text = Deno.readTextFileSync(new URL(file, SRC));
     for (const spec of importsOf(text)) {
       const target = resolve(file, spec);
-      if (target === null) continue;
-      if (layerOf(target) > layerOf(file)) bad.push(`${file} → ${target}`);
+      if (target !== null) yield [file, target];
     }
   }
+}
+
+Deno.test("layering: every import under src/ points to its own layer or below", () => {
+  const bad = [...edges()]
+    .filter(([file, target]) => layerOf(target) > layerOf(file))
+    .map(([file, target]) => `${file} → ${target}`);
   assert.deepEqual(bad, [], `imports pointing up:\n${bad.join("\n")}`);
 });
 
 Deno.test("layering: nothing outside src/cli/ imports src/cli/; src/io never imports src/train", () => {
-  const bad: string[] = [];
-  for (const file of FILES) {
-    const text = Deno.readTextFileSync(new URL(file, SRC));
-    for (const spec of importsOf(text)) {
-      const t = resolve(file, spec);
-      if (t === null) continue;
-      if (!file.startsWith("cli/") && t.startsWith("cli/")) {
-        bad.push(`${file} → ${t}`);
-      }
-      if (file.startsWith("io/") && t.startsWith("train/")) {
-        bad.push(`${file} → ${t}`);
-      }
-    }
-  }
+  const bad = [...edges()]
+    .filter(([file, t]) =>
+      (!file.startsWith("cli/") && t.startsWith("cli/")) ||
+      (file.startsWith("io/") && t.startsWith("train/"))
+    )
+    .map(([file, t]) => `${file} → ${t}`);
   assert.deepEqual(bad, [], bad.join("\n"));
 });
 

@@ -16,9 +16,10 @@ import { backendOf, generateTokens } from "../bench/lib/measure.ts";
 import { readResults, runMeta } from "../bench/lib/results.ts";
 import { trainingCurve } from "../bench/lib/training.ts";
 import { plotAll } from "../bench/plot.ts";
-import { randomModelWeights } from "../src/model/model.ts";
+import { randomModelWeights } from "../src/model/build.ts";
 import { kvCacheBytes } from "../src/kv/caches.ts";
-import { modelByteSize } from "../src/quant/policy.ts";
+import { modelByteSize } from "../src/model/quantize.ts";
+import { makeConfig } from "../src/model/config.ts";
 import { testNeeding } from "./permissions.ts";
 
 const test = testNeeding(import.meta.url, "read", "write");
@@ -34,19 +35,18 @@ const S: ReportSettings = {
 };
 
 function tiny(): BenchModel {
-  const weights = randomModelWeights({
-    dim: 32,
-    hiddenDim: 64,
-    nLayers: 2,
-    nHeads: 4,
-    nKvHeads: 2,
-    vocabSize: 40,
-    seqLen: 16,
-    positional: "rope",
-    sharedClassifier: true,
-    normEps: 1e-5,
-    ropeTheta: 10000,
-  }, 3);
+  const weights = randomModelWeights(
+    makeConfig({
+      dim: 32,
+      hiddenDim: 64,
+      nLayers: 2,
+      nHeads: 4,
+      nKvHeads: 2,
+      vocabSize: 40,
+      seqLen: 16,
+    }),
+    3,
+  );
   const evalTokens = Array.from({ length: 40 }, (_, i) => (i * 13 + 1) % 40);
   return {
     name: "tiny",
@@ -158,10 +158,10 @@ test("result files round-trip through JSON and CSV, and plot", async () => {
 });
 
 Deno.test("with and without the cache: the same model, kernels and tokens on both sides; the backend is recorded", async () => {
-  const { withBackend } = await import("../src/model/model.ts");
-  const { wasmVariant } = await import("../src/quant/wasm/mod.ts");
+  const { bindKernels } = await import("../src/model/bind.ts");
+  const { wasmVariant } = await import("../src/wasm/runtime.ts");
   for (const backend of ["js", "auto"] as const) {
-    const w = withBackend(tiny().weights, backend);
+    const w = bindKernels(tiny().weights, backend);
     const a: number[] = [], b: number[] = [];
     assert.equal(generateTokens(w, 12, "fp32", a), 12);
     assert.equal(generateTokens(w, 12, "none", b), 12);

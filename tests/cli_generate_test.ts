@@ -94,7 +94,7 @@ test("cli generate: bad input gives one error line and exit code 1", async () =>
       [[...base, "--backend", "gpu"], /--backend must be/],
       [[...base, "--bogus"], /bogus/],
       [["generate", "--tokenizer", TOK], /--model is required/],
-      [["generate", "--model", MODEL], /--tokenizer is required/],
+      [["generate", "--model", MODEL], /tokenizer is required/],
     ];
     const results = await Promise.all(cases.map(([args]) => cli(args)));
     results.forEach((r, i) => {
@@ -223,25 +223,25 @@ test("cli generate: a tinyllm archive (converted from stories260K) prints the sa
 
 test("cli generate --suppress-unk: a word model's <unk> is never printed", async () => {
   const { WordTokenizer } = await import("../src/tokenizer/word.ts");
-  const { randomModelWeights } = await import("../src/model/model.ts");
+  const { randomModelWeights } = await import("../src/model/build.ts");
   const { saveModelArchive } = await import("../src/io/archive.ts");
   const dir = await Deno.makeTempDir();
   try {
     const words = "the a dog cat ran sat on mat".split(" ");
     const tokenizer = WordTokenizer.fromWords(words, { maxSize: 8 });
-    const weights = randomModelWeights({
-      dim: 16,
-      hiddenDim: 32,
-      nLayers: 1,
-      nHeads: 2,
-      nKvHeads: 2,
-      vocabSize: tokenizer.vocabSize,
-      seqLen: 256,
-      positional: "rope",
-      sharedClassifier: false,
-      normEps: 1e-5,
-      ropeTheta: 10000,
-    }, 1);
+    const { makeConfig } = await import("../src/model/config.ts");
+    const weights = randomModelWeights(
+      makeConfig({
+        dim: 16,
+        hiddenDim: 32,
+        nLayers: 1,
+        nHeads: 2,
+        vocabSize: tokenizer.vocabSize,
+        seqLen: 256,
+        sharedClassifier: false,
+      }),
+      1,
+    );
     // Blocks that add nothing (wo, w2 = 0), every embedding [1, 0, …], and a
     // classifier reading only that first component: <pad>, <bos> and <eos>
     // far below, <unk> and the words equally likely.

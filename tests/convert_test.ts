@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { main as convert } from "../src/cli/convert.ts";
-import { isGzip, loadModelFile, saveModelFile } from "../src/io/load_fs.ts";
+import { loadModelFile, saveModelFile } from "../src/io/load_fs.ts";
+import { isGzip } from "../src/bytes.ts";
 import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
 import { createRunState, forwardToken } from "../src/model/decode.ts";
 import { KvCacheFp32 } from "../src/kv/caches.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
 import { UsageError } from "../src/cli/common.ts";
-import { FormatError } from "../src/errors.ts";
+import { ConfigError, FormatError, InputError } from "../src/errors.ts";
 import { encodeLlama2cQ80 } from "../src/io/llama2c_q80.ts";
 
 import {
@@ -125,10 +126,15 @@ test("convert / loadModelFile: usage and format errors", async () => {
   // each rejection for the reason named (the model file exists)
   const usage = (re: RegExp) => (e: unknown) =>
     e instanceof UsageError && re.test(e.message);
-  await assert.rejects(loadModelFile(MODEL), usage(/--tokenizer is required/));
+  const typed = (C: typeof ConfigError, re: RegExp) => (e: unknown) =>
+    e instanceof C && re.test(e.message);
+  await assert.rejects(
+    loadModelFile(MODEL),
+    typed(ConfigError, /a tokenizer is required/),
+  );
   await assert.rejects(
     loadModelFile("/nonexistent/m.tar.gz"),
-    usage(/model file not found/),
+    typed(InputError, /model file not found/),
   );
   await assert.rejects(
     convert(["--model", MODEL, "--out", "/tmp/x.tar.gz"]),

@@ -6,8 +6,8 @@ import { parseLlama2cTokenizer } from "../src/tokenizer/llama2c.ts";
 import { generate, generateText } from "../src/generate/generate.ts";
 import { argmax, Sampler } from "../src/generate/sampler.ts";
 import { ConfigError, InputError, ShapeError } from "../src/errors.ts";
-import { withBackend } from "../src/model/model.ts";
-import { wasmVariant } from "../src/quant/wasm/mod.ts";
+import { bindKernels } from "../src/model/bind.ts";
+import { wasmVariant } from "../src/wasm/runtime.ts";
 
 import { runcGreedy, stories260KBytes, tok512Bytes } from "./reference.ts";
 
@@ -144,14 +144,14 @@ Deno.test({
   // an engine without WebAssembly SIMD has only the TypeScript kernels
   ignore: wasmVariant() === "none",
   fn: async () => {
-    const fast = withBackend(model, "wasm");
+    const fast = bindKernels(model, "wasm");
     assert.equal(fast.layers[0].wq.kernels.backend, "wasm");
     const r = await generateText(fast, tok, ref.prompt, {
       temperature: 0,
       maxTokens: 60,
     });
     assert.deepEqual(r.ids, ref.generated_token_ids);
-    assert.equal(withBackend(model, "js").classifier.kernels.backend, "js");
+    assert.equal(bindKernels(model, "js").classifier.kernels.backend, "js");
   },
 });
 

@@ -12,9 +12,9 @@ import {
   parseLlama2cTokenizer,
 } from "../src/tokenizer/llama2c.ts";
 import { tokenizerFromJSON } from "../src/tokenizer/json.ts";
-import { randomModelWeights } from "../src/model/model.ts";
+import { randomModelWeights } from "../src/model/build.ts";
 import { FormatError, ShapeError } from "../src/errors.ts";
-import type { ModelConfig } from "../src/model/config.ts";
+import { makeConfig, type ModelConfig } from "../src/model/config.ts";
 
 import {
   stories260KBytes,
@@ -26,7 +26,7 @@ const tok512 = tok512Bytes();
 const tok32k = tokenizer32kBytes();
 const model260k = stories260KBytes();
 
-const cfg: ModelConfig = {
+const cfg: ModelConfig = makeConfig({
   dim: 16,
   hiddenDim: 40,
   nLayers: 2,
@@ -34,11 +34,8 @@ const cfg: ModelConfig = {
   nKvHeads: 2,
   vocabSize: 12,
   seqLen: 8,
-  positional: "rope",
   sharedClassifier: false,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
+});
 
 Deno.test("llama2c checkpoint: encode → parse round-trips every tensor (unshared classifier)", () => {
   const w = randomModelWeights(cfg, 3);

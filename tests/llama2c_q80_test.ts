@@ -12,9 +12,9 @@ import {
 import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
 import { parseLlama2cTokenizer } from "../src/tokenizer/llama2c.ts";
 import { generate } from "../src/generate/generate.ts";
-import { randomModelWeights } from "../src/model/model.ts";
+import { randomModelWeights } from "../src/model/build.ts";
 import { weightType } from "../src/quant/table.ts";
-import type { ModelConfig } from "../src/model/config.ts";
+import { makeConfig, type ModelConfig } from "../src/model/config.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
 import { ConfigError, FormatError } from "../src/errors.ts";
 import { stories260KBytes, tok512Bytes } from "./reference.ts";
@@ -22,7 +22,7 @@ import runq from "./testdata/runc/runq_stories260K_q80.json" with {
   type: "json",
 };
 
-const tiny: ModelConfig = {
+const tiny: ModelConfig = makeConfig({
   dim: 8,
   hiddenDim: 12,
   nLayers: 1,
@@ -30,11 +30,7 @@ const tiny: ModelConfig = {
   nKvHeads: 1,
   vocabSize: 4,
   seqLen: 4,
-  positional: "rope",
-  sharedClassifier: true,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
+});
 
 /** A tiny model with hand-picked values in its first embedding group. */
 function tinyWeights(shared = true): ModelWeights {

@@ -3,12 +3,12 @@
 // for every `pre` are checked against llama.cpp in tokenizer_gguf_test.ts).
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { ConfigError } from "../mod.ts";
 import {
-  ConfigError,
   PRE_TOKENIZERS,
   PreTokenizer,
   preTokenizerSpec,
-} from "../mod.ts";
+} from "../src/tokenizer/mod.ts";
 import {
   cptFlags,
   LETTER,

@@ -10,12 +10,11 @@ import {
   ConfigError,
   FormatError,
   type GgufTokenizer,
-  ggufTokenizerData,
   InputError,
-  PRE_TOKENIZERS,
   tokenizerFromGguf,
   tokenizerFromJSON,
 } from "../mod.ts";
+import { ggufTokenizerData, PRE_TOKENIZERS } from "../src/tokenizer/mod.ts";
 import { GgufTokenizer as Gguf } from "../src/tokenizer/gguf_tokenizer.ts";
 import { parseGguf } from "../src/io/gguf.ts";
 

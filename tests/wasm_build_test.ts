@@ -6,7 +6,7 @@ import { testNeeding } from "./permissions.ts";
 
 const test = testNeeding(import.meta.url, "read", "env");
 
-test("src/quant/wasm/kernels_wasm.ts equals a fresh build", async () => {
+test("src/wasm/kernels_wasm.ts equals a fresh build", async () => {
   // imported here: assemblyscript reads the environment as it loads
   const { buildWasmModuleSource, GENERATED_MODULE } = await import(
     "../tools/build_wasm.ts"
@@ -23,7 +23,7 @@ test("src/quant/wasm/kernels_wasm.ts equals a fresh build", async () => {
 
 Deno.test("both builds validate and export the kernels", async () => {
   const { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } = await import(
-    "../src/quant/wasm/kernels_wasm.ts"
+    "../src/wasm/kernels_wasm.ts"
   );
   for (const b64 of [KERNELS_SIMD_BASE64, KERNELS_RELAXED_BASE64]) {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));

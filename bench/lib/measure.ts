@@ -10,7 +10,7 @@ import {
   sequenceForward,
 } from "../../src/model/sequence.ts";
 import { KvCacheFp32 } from "../../src/kv/caches.ts";
-import { wasmVariant } from "../../src/quant/wasm/mod.ts";
+import { wasmVariant } from "../../src/wasm/runtime.ts";
 import { meanStd } from "./results.ts";
 
 /** Mean and standard deviation of repeated timings, in milliseconds. */

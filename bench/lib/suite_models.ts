@@ -13,7 +13,7 @@ import {
   loadTrained,
   randomStories15M,
 } from "./library.ts";
-import { withBackend } from "../../src/model/model.ts";
+import { bindKernels } from "../../src/model/bind.ts";
 import { backendOf } from "./measure.ts";
 
 const TRAINED = "dist/model.tar.gz";
@@ -44,7 +44,7 @@ export async function suiteModels(): Promise<
 > {
   const bound = await suiteModelsUnbound();
   return bound.map((s) => {
-    const weights = withBackend(s.model.weights, "auto");
+    const weights = bindKernels(s.model.weights, "auto");
     return {
       ...s,
       model: {

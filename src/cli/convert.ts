@@ -7,7 +7,9 @@
  *
  * @module
  */
-import { isGzip, loadModelFile, saveModelFile } from "../io/load_fs.ts";
+import { isGzip } from "../bytes.ts";
+import { baseName, readFileNamed, writeFileAtomic } from "../files_fs.ts";
+import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
 import { loadModelArchive } from "../io/archive.ts";
 import { parseLlama2cCheckpoint } from "../io/llama2c.ts";
 import {
@@ -16,13 +18,7 @@ import {
   llama2cQ80GroupSize,
 } from "../io/llama2c_q80.ts";
 import type { ModelWeights } from "../model/weights.ts";
-import {
-  numberFlag,
-  parseFlags,
-  readFileNamed,
-  UsageError,
-  writeFileAtomic,
-} from "./common.ts";
+import { numberFlag, parseFlags, UsageError } from "./common.ts";
 
 const USAGE = `usage: convert --model M.bin --tokenizer T.bin --out M.tar.gz
        convert --to llama2c-q80 --model M.bin|M.tar.gz --out M-q80.bin [--group 64]
@@ -30,10 +26,6 @@ const USAGE = `usage: convert --model M.bin --tokenizer T.bin --out M.tar.gz
   --to llama2c-q80    llama2.c "version 2" int8 checkpoint for llama2.c's runq.c
                       (groups of --group weights, lowered to a power of two
                       dividing dim and hidden_dim)`;
-
-function baseName(p: string): string {
-  return p.slice(p.lastIndexOf("/") + 1);
-}
 
 /** The fp32 (or quantized) weights of a llama2.c checkpoint or an archive. */
 async function loadWeights(path: string): Promise<ModelWeights> {

@@ -10,9 +10,10 @@
  * @module
  */
 import { numberFlag, parseFlags, UsageError } from "./common.ts";
+import type { Backend } from "../backend.ts";
 import { loadModelFile } from "../io/load_fs.ts";
 import { generate, type GenerateOptions } from "../generate/generate.ts";
-import type { Backend } from "../model/weights.ts";
+import { bindKernels } from "../model/bind.ts";
 import { Llama2cTokenizer } from "../tokenizer/llama2c.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 
@@ -92,9 +93,8 @@ export async function main(args: string[]): Promise<void> {
 
   const loaded = await loadModelFile(v.model, {
     tokenizer: v.tokenizer as string | undefined,
-    backend: backend as Backend,
   });
-  const weights = loaded.weights;
+  const weights = bindKernels(loaded.weights, backend as Backend);
   let suppressTokens: number[] = [];
   if (v["suppress-unk"]) {
     suppressTokens = unkIds(loaded.tokenizer);

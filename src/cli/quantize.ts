@@ -1,77 +1,27 @@
 /**
  * `tinyllm quantize`: converts a model archive (.tar.gz) or a llama2.c
  * checkpoint (.bin + tokenizer) to int8/int4 (or back to fp32) following the
- * policy of `src/quant/policy.ts`, writes the result as a model archive
+ * policy of `src/model/quantize.ts`, writes the result as a model archive
  * (atomically) and prints the sizes.
  *
  * @module
  */
-import { loadModelArchive, saveModelArchive } from "../io/archive.ts";
-import { parseLlama2cCheckpoint } from "../io/llama2c.ts";
-import type { ModelWeights } from "../model/weights.ts";
-import { granularityToString, parseGranularity } from "../quant/granularity.ts";
+import { baseName } from "../files_fs.ts";
+import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
 import {
   modelByteSize,
   modelFp32ByteSize,
   quantizeModel,
-} from "../quant/policy.ts";
+} from "../model/quantize.ts";
+import { modelTensors, tensorValue } from "../model/tensors.ts";
+import { granularityToString, parseGranularity } from "../quant/granularity.ts";
 import { WEIGHT_TYPES, weightType } from "../quant/table.ts";
 import type { Granularity } from "../quant/types.ts";
-import { parseLlama2cTokenizer } from "../tokenizer/llama2c.ts";
-import type { Tokenizer } from "../tokenizer/types.ts";
 import { TinyLlmError } from "../errors.ts";
-import {
-  parseFlags,
-  readFileNamed,
-  UsageError,
-  writeFileAtomic,
-} from "./common.ts";
+import { parseFlags, UsageError } from "./common.ts";
 
 const USAGE =
   "usage: quantize --model M.tar.gz|M.bin [--tokenizer T.bin] --type int8|int4|fp32 [--group 32|row|tensor] [--out OUT.tar.gz] [--quantize-embedding] [--classifier-type int8|int4|fp32 [--classifier-group G]] [--search-scales]";
-
-function baseName(p: string): string {
-  return p.slice(p.lastIndexOf("/") + 1);
-}
-
-function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-interface Source {
-  weights: ModelWeights;
-  tokenizer: Tokenizer;
-  training: Record<string, unknown>;
-}
-
-async function loadSource(
-  modelPath: string,
-  tokenizerPath: string | undefined,
-): Promise<Source> {
-  const bytes = await readFileNamed(modelPath, "model");
-  if (isGzip(bytes)) {
-    const a = await loadModelArchive(bytes, {
-      name: baseName(modelPath),
-      backend: "js",
-    });
-    return { weights: a.weights, tokenizer: a.tokenizer, training: a.training };
-  }
-  if (tokenizerPath === undefined) {
-    throw new UsageError(
-      "--tokenizer is required with a llama2.c .bin model",
-    );
-  }
-  const weights = parseLlama2cCheckpoint(bytes, baseName(modelPath));
-  const tokenizer = parseLlama2cTokenizer(
-    await readFileNamed(tokenizerPath, "tokenizer"),
-    { vocabSize: weights.config.vocabSize, name: baseName(tokenizerPath) },
-  );
-  return {
-    weights,
-    tokenizer,
-    training: { source: "llama2c", checkpoint: baseName(modelPath) },
-  };
-}
 
 /** `dist/model.tar.gz` + int4/32 → `dist/model-int4-g32.tar.gz`. */
 function defaultOut(model: string, type: string, g: Granularity): string {
@@ -167,19 +117,22 @@ export async function main(args: string[]): Promise<void> {
   }
 
   const t0 = performance.now();
-  const src = await loadSource(model, v.tokenizer as string | undefined);
+  const src = await loadModelFile(model, {
+    tokenizer: v.tokenizer as string | undefined,
+  });
+  const training = src.training ??
+    { source: "llama2c", checkpoint: baseName(model) };
   const quantized = quantizeModel(src.weights, type.name, granularity, {
     quantizeEmbedding: v["quantize-embedding"] === true,
-    backend: "js",
     classifierType: clsName,
     classifierGranularity: clsGranularity,
     scaleSearch: v["search-scales"] === true,
   });
-  const bytes = await saveModelArchive({
+  const written = await saveModelFile(out, {
     weights: quantized,
     tokenizer: src.tokenizer,
     training: {
-      ...src.training,
+      ...training,
       quantization: {
         type: type.name,
         granularity: granularityToString(granularity),
@@ -192,7 +145,6 @@ export async function main(args: string[]): Promise<void> {
       },
     },
   });
-  await writeFileAtomic(out, bytes);
   const fp32Bytes = modelFp32ByteSize(quantized);
   const srcBytes = modelByteSize(src.weights);
   const qBytes = modelByteSize(quantized);
@@ -210,17 +162,14 @@ export async function main(args: string[]): Promise<void> {
   );
   // Group sizes that did not fit a matrix were raised for it (fitGranularity).
   const fitted = new Set<string>();
-  for (const l of quantized.layers) {
-    for (const lin of [l.wq, l.wk, l.wv, l.wo, l.w1, l.w2, l.w3]) {
-      if (
-        lin.weight.type !== "fp32" && lin.weight.granularity !== granularity
-      ) {
-        fitted.add(
-          `${lin.weight.cols} inputs → ${
-            granularityToString(lin.weight.granularity)
-          }`,
-        );
-      }
+  for (const t of modelTensors(quantized.config)) {
+    const m = tensorValue(quantized, t);
+    if (
+      t.spec.role === "linear" && t.layer !== null && m &&
+      !(m instanceof Float32Array) && m.type !== "fp32" &&
+      m.granularity !== granularity
+    ) {
+      fitted.add(`${m.cols} inputs → ${granularityToString(m.granularity)}`);
     }
   }
   if (fitted.size > 0) {
@@ -236,5 +185,5 @@ export async function main(args: string[]): Promise<void> {
       (fp32Bytes / qBytes).toFixed(2)
     }x smaller; ${fp32Bytes} → ${qBytes} bytes)`,
   );
-  console.log(`  archive: ${mb(bytes.length)} written`);
+  console.log(`  archive: ${mb(written)} written`);
 }

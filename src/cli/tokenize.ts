@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { parseFlags, readFileNamed, UsageError } from "./common.ts";
+import { parseFlags, UsageError } from "./common.ts";
+import { readFileNamed } from "../files_fs.ts";
 import { parseGguf } from "../io/gguf.ts";
 import { tokenizerFromGguf } from "../tokenizer/gguf_tokenizer.ts";
 

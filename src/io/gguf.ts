@@ -34,7 +34,7 @@ import { ConfigError, FormatError, ShapeError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { GGML_TYPE, ggmlTypeInfo } from "@proj/tinyllm";
+ * import { GGML_TYPE, ggmlTypeInfo } from "@proj/tinyllm/io";
  * console.log(GGML_TYPE.Q8_0, ggmlTypeInfo(GGML_TYPE.Q8_0).typeSize); // 8 34
  * ```
  */
@@ -144,7 +144,7 @@ const TYPE_BY_ID = new Map<number, GgmlTypeInfo>(
  *
  * @example
  * ```ts
- * import { GGML_TYPE, ggmlTypeInfo } from "@proj/tinyllm";
+ * import { GGML_TYPE, ggmlTypeInfo } from "@proj/tinyllm/io";
  * const q4k = ggmlTypeInfo(GGML_TYPE.Q4_K);
  * console.log(q4k.name, q4k.blockSize, q4k.typeSize); // "Q4_K" 256 144
  * ```
@@ -164,7 +164,7 @@ export function ggmlTypeInfo(id: number): GgmlTypeInfo {
  *
  * @example
  * ```ts
- * import { ggmlTypeId } from "@proj/tinyllm";
+ * import { ggmlTypeId } from "@proj/tinyllm/io";
  * console.log(ggmlTypeId("q4_k")); // 12
  * ```
  */
@@ -211,7 +211,7 @@ function tensorByteLength(
  *
  * @example
  * ```ts
- * import { GGML_TYPE, ggmlByteLength } from "@proj/tinyllm";
+ * import { GGML_TYPE, ggmlByteLength } from "@proj/tinyllm/io";
  * console.log(ggmlByteLength(GGML_TYPE.Q8_0, [64, 3])); // 204 (2 blocks of 34 bytes per row)
  * ```
  */
@@ -389,7 +389,7 @@ const utf8Encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { isGguf } from "@proj/tinyllm";
+ * import { isGguf } from "@proj/tinyllm/io";
  * console.log(isGguf(new TextEncoder().encode("GGUF\x03\0\0\0"))); // true
  * ```
  */
@@ -677,7 +677,7 @@ function readArray(
  *
  * @example
  * ```ts
- * import { GGML_TYPE, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { GGML_TYPE, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const bytes = writeGguf([["general.architecture", "llama"]], [
  *   { name: "w", shape: [2, 1], type: GGML_TYPE.F32, data: new Uint8Array(8) },
  * ]);
@@ -1040,7 +1040,7 @@ function writeArray(
  *
  * @example Write and read back, keeping value types
  * ```ts
- * import { GGML_TYPE, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { GGML_TYPE, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const bytes = writeGguf(
  *   [["llama.context_length", 128], ["llama.rope.freq_base", 10000], ["tokenizer.ggml.scores", new Float32Array([0, -1])]],
  *   [{ name: "token_embd.weight", shape: [32, 2], type: GGML_TYPE.Q8_0, data: new Uint8Array(68) }],
@@ -1201,7 +1201,7 @@ function missing(key: string): FormatError {
  *
  * @example
  * ```ts
- * import { ggufString, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufString, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["general.architecture", "qwen2"]], []));
  * console.log(ggufString(f, "general.architecture"), ggufString(f, "general.name", "")); // "qwen2" ""
  * ```
@@ -1230,7 +1230,7 @@ export function ggufString(
  *
  * @example
  * ```ts
- * import { ggufNumber, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufNumber, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["llama.block_count", 2], ["general.size", 7n]], []));
  * console.log(ggufNumber(f, "llama.block_count"), ggufNumber(f, "general.size"), ggufNumber(f, "x", 1)); // 2 7 1
  * ```
@@ -1267,7 +1267,7 @@ export function ggufNumber(
  *
  * @example
  * ```ts
- * import { ggufBool, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufBool, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.add_bos_token", true]], []));
  * console.log(ggufBool(f, "tokenizer.ggml.add_bos_token"), ggufBool(f, "tokenizer.ggml.add_eos_token", false)); // true false
  * ```
@@ -1296,7 +1296,7 @@ export type GgufArray = Exclude<GgufValue, number | bigint | boolean | string>;
  *
  * @example
  * ```ts
- * import { ggufArray, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufArray, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.token_type", new Int32Array([1, 3])]], []));
  * console.log(ggufArray(f, "tokenizer.ggml.token_type")); // Int32Array(2) [1, 3]
  * ```
@@ -1315,7 +1315,7 @@ export function ggufArray(file: GgufFile, key: string): GgufArray {
  *
  * @example
  * ```ts
- * import { ggufStringArray, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufStringArray, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.tokens", ["<s>", "a"]]], []));
  * console.log(ggufStringArray(f, "tokenizer.ggml.tokens")); // ["<s>", "a"]
  * ```
@@ -1353,7 +1353,7 @@ export type GgufNumberArray =
  *
  * @example
  * ```ts
- * import { ggufNumberArray, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufNumberArray, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.scores", new Float32Array([0, -1.5])]], []));
  * console.log(ggufNumberArray(f, "tokenizer.ggml.scores")); // Float32Array(2) [0, -1.5]
  * ```

@@ -8,8 +8,8 @@
  * @module
  */
 import { ConfigError, FormatError } from "../errors.ts";
-import { kvDim, type ModelConfig } from "../model/config.ts";
-import { linearOf } from "../model/model.ts";
+import { headSize, kvDim, type ModelConfig } from "../model/config.ts";
+import { linearOf } from "../model/build.ts";
 import type { LayerWeights, ModelWeights } from "../model/weights.ts";
 import { weightType } from "../quant/table.ts";
 import type { QMatrix } from "../quant/types.ts";
@@ -42,7 +42,7 @@ export function isLlama2cQ80(bytes: Uint8Array): boolean {
  *
  * @example
  * ```ts
- * import { llama2cQ80GroupSize } from "@proj/tinyllm";
+ * import { llama2cQ80GroupSize } from "@proj/tinyllm/io";
  * const c = { dim: 64, hiddenDim: 172 };
  * console.log(llama2cQ80GroupSize(c as never, 64)); // 4
  * ```
@@ -84,10 +84,11 @@ function matrixShapes(c: ModelConfig): [string, number, number, number][] {
  *
  * @example
  * ```ts
- * import { llama2cQ80FileSize } from "@proj/tinyllm";
- * console.log(llama2cQ80FileSize({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8,
- *   nKvHeads: 4, vocabSize: 512, seqLen: 512, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 4)); // 521728
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { llama2cQ80FileSize } from "@proj/tinyllm/io";
+ * const c = makeConfig({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8,
+ *   nKvHeads: 4, vocabSize: 512, seqLen: 512 });
+ * console.log(llama2cQ80FileSize(c, 4)); // 521728
  * ```
  */
 export function llama2cQ80FileSize(c: ModelConfig, groupSize: number): number {
@@ -144,10 +145,10 @@ function toF32(q: QMatrix): Float32Array {
  *
  * @example
  * ```ts
- * import { encodeLlama2cQ80, parseLlama2cQ80, randomModelWeights } from "@proj/tinyllm";
- * const w = randomModelWeights({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 10, seqLen: 8, positional: "rope", sharedClassifier: true,
- *   normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import { encodeLlama2cQ80, parseLlama2cQ80 } from "@proj/tinyllm/io";
+ * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1,
+ *   nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8 }), 1);
  * const back = parseLlama2cQ80(encodeLlama2cQ80(w, 8));
  * console.log(back.layers[0].wq.weight.type, back.layers[0].wq.weight.granularity); // int8 8
  * ```
@@ -160,6 +161,17 @@ export function encodeLlama2cQ80(
   if (c.positional !== "rope") {
     throw new ConfigError(
       "llama2.c checkpoints only hold RoPE models, this one has learned positions",
+    );
+  }
+  if (
+    c.qkvBias || c.ropeStyle !== "interleaved" || c.ropeDim !== headSize(c)
+  ) {
+    throw new ConfigError(
+      `llama2.c checkpoints hold plain llama models: this one has ${
+        c.qkvBias
+          ? "q/k/v biases"
+          : `${c.ropeStyle} RoPE over ${c.ropeDim} dims`
+      }`,
     );
   }
   if (c.normEps !== 1e-5 || c.ropeTheta !== 10000) {
@@ -208,10 +220,10 @@ export function encodeLlama2cQ80(
  *
  * @example
  * ```ts
- * import { encodeLlama2cQ80, parseLlama2cQ80, randomModelWeights } from "@proj/tinyllm";
- * const w = randomModelWeights({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 10, seqLen: 8, positional: "rope", sharedClassifier: false,
- *   normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import { encodeLlama2cQ80, parseLlama2cQ80 } from "@proj/tinyllm/io";
+ * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1,
+ *   nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8, sharedClassifier: false }), 1);
  * const back = parseLlama2cQ80(encodeLlama2cQ80(w));
  * console.log(back.config.sharedClassifier, back.classifier.weight.type); // false int8
  * ```
@@ -299,6 +311,9 @@ export function parseLlama2cQ80(
       wq: linearOf(get("wq", l)),
       wk: linearOf(get("wk", l)),
       wv: linearOf(get("wv", l)),
+      bq: null,
+      bk: null,
+      bv: null,
       wo: linearOf(get("wo", l)),
       rmsFfn: rmsFfn.subarray(l * dim, (l + 1) * dim),
       w1: linearOf(get("w1", l)),

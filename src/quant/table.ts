@@ -1,6 +1,8 @@
 /**
- * The weight-type table: one row per type. Adding a type is one new file and
- * one entry here.
+ * The weight-type table: how each type stores a matrix. Adding a type is
+ * one storage file and one entry here, plus one kernel entry per backend
+ * that computes with it (`src/kernels/`; without one, the reference kernel
+ * built from `dequantizeRow` runs).
  *
  * @module
  */
@@ -9,7 +11,6 @@ import { fp32 } from "./fp32.ts";
 import { int4 } from "./int4.ts";
 import { int8 } from "./int8.ts";
 import type { WeightType } from "./types.ts";
-import { attachWasmKernels } from "./wasm/mod.ts";
 
 /**
  * Every weight type, keyed by name.
@@ -26,8 +27,6 @@ export const WEIGHT_TYPES: Readonly<Record<string, WeightType>> = {
   int8,
   int4,
 };
-// The WebAssembly SIMD column (src/quant/wasm/): same rows, second kernels.
-attachWasmKernels(WEIGHT_TYPES);
 
 /**
  * Looks up a weight type by name, throwing a {@linkcode ConfigError} for an
@@ -49,4 +48,18 @@ export function weightType(name: string): WeightType {
     );
   }
   return t;
+}
+
+/**
+ * Payload bytes of one row of `cols` weights: a whole number of the type's
+ * blocks (rows of a {@linkcode QMatrix} are this many bytes apart).
+ *
+ * @example
+ * ```ts
+ * import { int4, rowBytes } from "@proj/tinyllm/kernels";
+ * console.log(rowBytes(int4, 64)); // 32
+ * ```
+ */
+export function rowBytes(type: WeightType, cols: number): number {
+  return (cols / type.blockSize) * type.bytesPerBlock;
 }

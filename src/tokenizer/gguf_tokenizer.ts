@@ -36,7 +36,7 @@ import {
  *
  * @example
  * ```ts
- * import { GGUF_TOKEN_TYPE } from "@proj/tinyllm";
+ * import { GGUF_TOKEN_TYPE } from "@proj/tinyllm/tokenizer";
  * console.log(GGUF_TOKEN_TYPE.CONTROL); // 3
  * ```
  */
@@ -56,7 +56,7 @@ export const GGUF_TOKEN_TYPE = {
  *
  * @example
  * ```ts
- * import { GGUF_TOKEN_ATTR } from "@proj/tinyllm";
+ * import { GGUF_TOKEN_ATTR } from "@proj/tinyllm/tokenizer";
  * console.log(GGUF_TOKEN_ATTR.CONTROL); // 8
  * ```
  */
@@ -1015,7 +1015,7 @@ const ID_KEYS: [IdField, string[]][] = [
  *
  * @example
  * ```ts
- * import { ggufTokenizerData } from "@proj/tinyllm";
+ * import { ggufTokenizerData } from "@proj/tinyllm/tokenizer";
  * const data = ggufTokenizerData(new Map<string, unknown>([
  *   ["tokenizer.ggml.model", "llama"],
  *   ["tokenizer.ggml.tokens", ["<unk>", "<s>", "</s>"]],

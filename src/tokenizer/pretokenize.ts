@@ -168,7 +168,7 @@ const NO_CLEAN = { cleanSpaces: false } as const;
  *
  * @example
  * ```ts
- * import { PRE_TOKENIZERS } from "@proj/tinyllm";
+ * import { PRE_TOKENIZERS } from "@proj/tinyllm/tokenizer";
  * console.log(PRE_TOKENIZERS["qwen2"].cleanSpaces); // false
  * console.log("llama3" in PRE_TOKENIZERS); // true
  * ```
@@ -305,7 +305,7 @@ export const PRE_TOKENIZERS: Readonly<Record<string, PreTokenizerSpec>> = {
  *
  * @example
  * ```ts
- * import { preTokenizerSpec } from "@proj/tinyllm";
+ * import { preTokenizerSpec } from "@proj/tinyllm/tokenizer";
  * console.log(preTokenizerSpec("llama-bpe").addBos); // true
  * ```
  *
@@ -811,7 +811,7 @@ type Step =
  *
  * @example Words of the gpt-2 pre-tokenizer
  * ```ts
- * import { PreTokenizer, PRE_TOKENIZERS } from "@proj/tinyllm";
+ * import { PreTokenizer, PRE_TOKENIZERS } from "@proj/tinyllm/tokenizer";
  * const pre = new PreTokenizer(PRE_TOKENIZERS["gpt-2"].regexes);
  * const cpts = Array.from("Hello world's 42", (c) => c.codePointAt(0)!);
  * console.log(pre.split(cpts)); // [5, 6, 2, 3]

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { baseName } from "../files_fs.ts";
+import { baseName, refuseOverwritingInput } from "../files_fs.ts";
 import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
 import {
   modelByteSize,
@@ -112,9 +112,10 @@ export async function main(args: string[]): Promise<void> {
   }
   const out = (v.out as string | undefined) ??
     defaultOut(model, type.name, granularity);
-  if (out === model) {
-    throw new UsageError(`--out must differ from --model (${model})`);
-  }
+  await refuseOverwritingInput(out, {
+    "--model": model,
+    "--tokenizer": v.tokenizer as string | undefined,
+  });
 
   const t0 = performance.now();
   const src = await loadModelFile(model, {

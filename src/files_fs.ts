@@ -11,17 +11,33 @@ export function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
+/** Largest file {@linkcode readFileNamed} reads whole (2 GiB). */
+export const MAX_READ_BYTES = 2 ** 31;
+
 /**
- * Reads a whole file; a missing file or a directory is an
+ * Reads a whole regular file of at most `maxBytes` (default
+ * {@linkcode MAX_READ_BYTES}), read up to its size at open time. A missing
+ * file, a directory, anything not a regular file (`/dev/zero`, a FIFO), a
+ * file too large, or one that cannot be held in memory is an
  * {@linkcode InputError} naming the path and what it was for.
  */
 export async function readFileNamed(
   path: string,
   what: string,
+  maxBytes: number = MAX_READ_BYTES,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  let file: Deno.FsFile;
   try {
-    return await Deno.readFile(path) as Uint8Array<ArrayBuffer>;
+    // stat first: opening a FIFO would wait for a writer
+    const st = await Deno.stat(path);
+    if (!st.isFile && !st.isDirectory) {
+      throw new InputError(
+        `${what} path is not a regular file (a device, pipe or socket): ${path}`,
+      );
+    }
+    file = await Deno.open(path, { read: true });
   } catch (e) {
+    if (e instanceof InputError) throw e;
     if (e instanceof Deno.errors.NotFound) {
       throw new InputError(`${what} file not found: ${path}`);
     }
@@ -29,6 +45,40 @@ export async function readFileNamed(
       throw new InputError(`${what} path is a directory: ${path}`);
     }
     throw e;
+  }
+  try {
+    const st = await file.stat();
+    if (st.isDirectory) {
+      throw new InputError(`${what} path is a directory: ${path}`);
+    }
+    if (!st.isFile) {
+      throw new InputError(
+        `${what} path is not a regular file (a device, pipe or socket): ${path}`,
+      );
+    }
+    if (st.size > maxBytes) {
+      throw new InputError(
+        `${what} file ${path} is ${st.size} bytes, more than the ${maxBytes} it may have`,
+      );
+    }
+    let out: Uint8Array<ArrayBuffer>;
+    try {
+      out = new Uint8Array(st.size);
+    } catch {
+      throw new InputError(
+        `${what} file ${path} (${st.size} bytes) does not fit in memory`,
+      );
+    }
+    // never more than the size it had when opened (a growing file stops there)
+    let o = 0;
+    while (o < out.length) {
+      const n = await file.read(out.subarray(o));
+      if (n === null) break;
+      o += n;
+    }
+    return o === out.length ? out : out.slice(0, o);
+  } finally {
+    file.close();
   }
 }
 

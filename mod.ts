@@ -104,6 +104,7 @@ export type { KvCache, KvCacheShape, KvCacheSpec } from "./src/kv/types.ts";
 
 // quantization
 export {
+  DEFAULT_QUANTIZATION,
   modelByteSize,
   modelFp32ByteSize,
   quantizeModel,

@@ -39,13 +39,11 @@ test("quantize/convert: an --out that is an input file (by any name) is refused,
     );
     const before = await Deno.readFile(archive);
     await Deno.link(archive, `${dir}/hard.tar.gz`);
-    await Deno.symlink(archive, `${dir}/soft.tar.gz`);
     for (
       const out of [
         `${dir}/./a.tar.gz`,
         `${dir}/../${dir.split("/").pop()}/a.tar.gz`,
         `${dir}/hard.tar.gz`,
-        `${dir}/soft.tar.gz`,
       ]
     ) {
       await assert.rejects(

@@ -57,7 +57,7 @@ Deno.test("policy: shared classifier — blocks and the one shared matrix quanti
   assert.equal(w.tokenEmbedding.type, "fp32");
 });
 
-Deno.test("policy: unshared classifier — embedding stays fp32 unless asked", () => {
+Deno.test("policy: unshared classifier — the embedding is quantized by default (DEFAULT_QUANTIZATION), fp32 when asked", () => {
   const cfg = {
     ...CFG,
     sharedClassifier: false,
@@ -65,12 +65,12 @@ Deno.test("policy: unshared classifier — embedding stays fp32 unless asked", (
   };
   const w = randomModelWeights(cfg, 2);
   const q = quantizeModel(w, "int8", "row");
-  assert.equal(q.tokenEmbedding, w.tokenEmbedding);
+  assert.equal(q.tokenEmbedding.type, "int8");
   assert.equal(q.positionEmbedding, w.positionEmbedding);
   assert.equal(q.classifier.weight.type, "int8");
   assert.equal(q.classifier.weight.granularity, "row");
-  const q2 = quantizeModel(w, "int8", "row", { quantizeEmbedding: true });
-  assert.equal(q2.tokenEmbedding.type, "int8");
+  const q2 = quantizeModel(w, "int8", "row", { quantizeEmbedding: false });
+  assert.equal(q2.tokenEmbedding, w.tokenEmbedding);
   const q3 = quantizeModel(w, "int8", "row", { quantizeClassifier: false });
   assert.equal(q3.classifier.weight, w.classifier.weight);
   assert.equal(q3.layers[1].w2.weight.type, "int8");
@@ -90,7 +90,8 @@ Deno.test("policy: classifierType keeps the classifier (and a shared embedding) 
   });
   assert.equal(qu.classifier.weight.type, "int8");
   assert.equal(qu.classifier.weight.granularity, 32);
-  assert.equal(qu.tokenEmbedding, u.tokenEmbedding);
+  // the separate embedding follows the blocks' type
+  assert.equal(qu.tokenEmbedding.type, "int4");
   assert.throws(
     () => quantizeModel(w, "int4", 32, { classifierType: "int3" }),
     ConfigError,

@@ -152,9 +152,7 @@ export function quantizeWeights(
   granularity: Granularity,
   backend: Backend = "auto",
 ): ModelWeights {
-  const q = type === "fp32"
-    ? w
-    : quantizeModel(w, type, granularity, { quantizeEmbedding: true });
+  const q = type === "fp32" ? w : quantizeModel(w, type, granularity); // DEFAULT_QUANTIZATION
   return bindKernels(q, backend);
 }
 

@@ -143,6 +143,17 @@ export async function runCli(
       console.error(`${name}: error: ${(e as Error).message.split("\n")[0]}`);
       Deno.exit(1);
     }
+    if (
+      e instanceof RangeError &&
+      /allocation failed|Invalid typed array length|Array buffer|out of memory/i
+        .test(e.message)
+    ) {
+      // a last resort: the library bounds its own sizes up front
+      console.error(
+        `${name}: error: out of memory: ${e.message.split("\n")[0]}`,
+      );
+      Deno.exit(1);
+    }
     if (e instanceof Deno.errors.NotCapable) {
       // e.g. `Requires read access to "m.bin", run again with the --allow-read flag`
       console.error(

@@ -21,7 +21,7 @@ import { TinyLlmError } from "../errors.ts";
 import { parseFlags, UsageError } from "./common.ts";
 
 const USAGE =
-  "usage: quantize --model M.tar.gz|M.bin [--tokenizer T.bin] --type int8|int4|fp32 [--group 32|row|tensor] [--out OUT.tar.gz] [--quantize-embedding] [--classifier-type int8|int4|fp32 [--classifier-group G]] [--search-scales]";
+  "usage: quantize --model M.tar.gz|M.bin [--tokenizer T.bin] --type int8|int4|fp32 [--group 32|row|tensor] [--out OUT.tar.gz] [--fp32-embedding] [--classifier-type int8|int4|fp32 [--classifier-group G]] [--search-scales]";
 
 /** `dist/model.tar.gz` + int4/32 → `dist/model-int4-g32.tar.gz`. */
 function defaultOut(model: string, type: string, g: Granularity): string {
@@ -50,7 +50,9 @@ export async function main(args: string[]): Promise<void> {
     type: { type: "string" },
     group: { type: "string" },
     out: { type: "string" },
+    // the default now (DEFAULT_QUANTIZATION); kept so old commands still run
     "quantize-embedding": { type: "boolean" },
+    "fp32-embedding": { type: "boolean" },
     "classifier-type": { type: "string" },
     "classifier-group": { type: "string" },
     "search-scales": { type: "boolean" },
@@ -123,8 +125,14 @@ export async function main(args: string[]): Promise<void> {
   });
   const training = src.training ??
     { source: "llama2c", checkpoint: baseName(model) };
+  if (v["fp32-embedding"] && v["quantize-embedding"]) {
+    throw new UsageError(
+      "--fp32-embedding conflicts with --quantize-embedding",
+    );
+  }
+  const quantizeEmbedding = v["fp32-embedding"] !== true;
   const quantized = quantizeModel(src.weights, type.name, granularity, {
-    quantizeEmbedding: v["quantize-embedding"] === true,
+    quantizeEmbedding,
     classifierType: clsName,
     classifierGranularity: clsGranularity,
     scaleSearch: v["search-scales"] === true,
@@ -137,7 +145,7 @@ export async function main(args: string[]): Promise<void> {
       quantization: {
         type: type.name,
         granularity: granularityToString(granularity),
-        quantizeEmbedding: v["quantize-embedding"] === true,
+        quantizeEmbedding,
         classifier: `${quantized.classifier.weight.type}:${
           granularityToString(quantized.classifier.weight.granularity)
         }`,

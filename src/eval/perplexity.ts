@@ -141,6 +141,11 @@ export function perplexity(
       options.onProgress?.(total, total);
     }
   }
+  if (!Number.isFinite(nll)) {
+    throw new InputError(
+      `perplexity: the model gave a non-finite log-likelihood (${nll}): its weights are damaged`,
+    );
+  }
   const words = options.words ?? total;
   return {
     tokens: total,

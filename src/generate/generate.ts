@@ -84,6 +84,7 @@ export async function* generate(
   prompt: string,
   options: GenerateOptions = {},
 ): AsyncGenerator<GeneratedToken, void, undefined> {
+  checkArguments(model, tokenizer, prompt, options);
   const c = model.config;
   const {
     maxTokens = 256,
@@ -146,7 +147,19 @@ export async function* generate(
     } else {
       logits = forwardToken(model, state, cache!, token, pos);
     }
-    if (!forced) { for (const id of suppress) logits[id] = -Infinity; }
+    if (!forced) {
+      for (let i = 0; i < logits.length; i++) {
+        // NaN or ±Infinity everywhere: weights a loader should have refused
+        if (!(Math.abs(logits[i]) < Infinity)) {
+          throw new InputError(
+            `generate: the model produced a non-finite logit (${
+              logits[i]
+            } for token ${i}) at position ${pos}: its weights are damaged`,
+          );
+        }
+      }
+      for (const id of suppress) logits[id] = -Infinity;
+    }
     const next = forced ? ids[pos + 1] : sampler.sample(logits);
     if (!forced) {
       generated++;
@@ -164,6 +177,44 @@ export async function* generate(
       else yield { id: next, text };
     }
     token = next;
+  }
+}
+
+/** Typed errors for arguments of the wrong kind (JavaScript callers, `null`). */
+function checkArguments(
+  model: unknown,
+  tokenizer: unknown,
+  prompt: unknown,
+  options: unknown,
+): void {
+  const kind = (v: unknown) => v === null ? "null" : typeof v;
+  const m = model as Partial<ModelWeights> | null;
+  if (
+    !m || typeof m !== "object" || !m.config || !Array.isArray(m.layers) ||
+    !m.classifier
+  ) {
+    throw new InputError(
+      `generate: model must be ModelWeights, got ${kind(model)}`,
+    );
+  }
+  const t = tokenizer as Partial<Tokenizer> | null;
+  if (
+    !t || typeof t !== "object" || typeof t.encode !== "function" ||
+    typeof t.decodePiece !== "function"
+  ) {
+    throw new InputError(
+      `generate: tokenizer must be a Tokenizer, got ${kind(tokenizer)}`,
+    );
+  }
+  if (typeof prompt !== "string") {
+    throw new InputError(
+      `generate: prompt must be a string, got ${kind(prompt)}`,
+    );
+  }
+  if (options === null || typeof options !== "object") {
+    throw new InputError(
+      `generate: options must be an object, got ${kind(options)}`,
+    );
   }
 }
 

@@ -10,11 +10,56 @@ import { isGzip } from "../bytes.ts";
 import { ConfigError, FormatError } from "../errors.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { ModelWeights } from "../model/weights.ts";
+import { forEachTensor, tensorValue } from "../model/tensors.ts";
 import { parseLlama2cTokenizer } from "../tokenizer/llama2c.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 import { loadModelArchive, type OptimizerState } from "./archive.ts";
 import { parseLlama2cCheckpoint } from "./llama2c.ts";
 import { isLlama2cQ80, parseLlama2cQ80 } from "./llama2c_q80.ts";
+
+/**
+ * Largest magnitude a stored weight, gain or scale may have: the float16
+ * range, which every llama-family model fits (their weights are O(1)). Larger
+ * values are damage, and would turn every logit into NaN or ±Infinity.
+ */
+export const MAX_ABS_WEIGHT = 65504;
+
+/**
+ * Throws a {@linkcode FormatError} naming the tensor and element of the
+ * first weight (or quantization scale) that is NaN, ±Infinity or larger in
+ * magnitude than {@linkcode MAX_ABS_WEIGHT}.
+ *
+ * @example
+ * ```ts
+ * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import { checkWeightValues } from "@proj/tinyllm/io";
+ * const w = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1,
+ *   nHeads: 2, vocabSize: 4, seqLen: 8 }), 1);
+ * checkWeightValues(w, "ok.bin"); // fine
+ * w.layers[0].rmsAtt[3] = NaN;
+ * try { checkWeightValues(w, "bad.bin"); } catch (e) { console.log((e as Error).message); }
+ * // bad.bin: tensor layers.0.attention_norm element 3 is NaN (not a usable weight)
+ * ```
+ */
+export function checkWeightValues(weights: ModelWeights, name: string): void {
+  forEachTensor(weights.config, (t) => {
+    const v = tensorValue(weights, t);
+    if (v === null) return;
+    const check = (values: ArrayLike<number>, what: string) => {
+      for (let i = 0; i < values.length; i++) {
+        const x = values[i];
+        if (!(Math.abs(x) <= MAX_ABS_WEIGHT)) {
+          throw new FormatError(
+            `${name}: tensor ${t.archiveName}${what} element ${i} is ${x} (not a usable weight)`,
+          );
+        }
+      }
+    };
+    if (v instanceof Float32Array) check(v, "");
+    else if (v.type === "fp32") check(v.data as Float32Array, "");
+    else check(v.scales, " scales");
+  });
+}
 
 /**
  * The file formats {@linkcode loadModel} reads: a tinyllm archive, a llama2.c
@@ -93,6 +138,7 @@ export async function loadModel(
   const format = detectModelFormat(bytes);
   if (format === "archive") {
     const a = await loadModelArchive(bytes, { name });
+    checkWeightValues(a.weights, name);
     return { ...a, source: "archive" };
   }
   if (/\.(tar\.gz|tgz|gz)$/i.test(name)) {
@@ -105,6 +151,7 @@ export async function loadModel(
   const weights = format === "llama2c-q80"
     ? parseLlama2cQ80(bytes, name)
     : parseLlama2cCheckpoint(bytes, name);
+  checkWeightValues(weights, name);
   if (options.tokenizer === undefined) {
     throw new ConfigError(
       `${name}: a tokenizer is required with a llama2.c checkpoint`,

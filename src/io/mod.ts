@@ -41,6 +41,7 @@ export {
   parseLlama2cCheckpoint,
   readLlama2cConfig,
 } from "./llama2c.ts";
+export { checkWeightValues, MAX_ABS_WEIGHT } from "./load.ts";
 export {
   encodeLlama2cQ80,
   isLlama2cQ80,

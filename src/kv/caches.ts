@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { allocating } from "../bytes.ts";
 import { ConfigError, InputError } from "../errors.ts";
 import type { KvCache, KvCacheShape } from "./types.ts";
 
@@ -45,8 +46,12 @@ class KvRows<A extends Float32Array | Int8Array> {
     this.kvDim = widths.kvDim;
     this.hs = widths.headSize;
     this.layerStride = slots * this.kvDim;
-    this.keys = alloc(config.nLayers * this.layerStride);
-    this.values = alloc(config.nLayers * this.layerStride);
+    const n = config.nLayers * this.layerStride;
+    [this.keys, this.values] = allocating(
+      `a KV cache of ${slots} positions`,
+      2 * n * 4,
+      () => [alloc(n), alloc(n)],
+    );
   }
 
   /** Offset of row (layer, slot). */

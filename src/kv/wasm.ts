@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { allocating } from "../bytes.ts";
 import { InputError } from "../errors.ts";
 import { createArena, type WasmArena } from "../wasm/runtime.ts";
 import {
@@ -81,9 +82,14 @@ export class KvCacheWasm implements KvCache {
     const floats = config.nLayers * this.#layerStride;
     // scratch: one query head, the probabilities of `length` positions,
     // one output row, with alignment slack
-    this.arena = createArena(
-      8 * floats + 256,
-      4 * (length + 2 * this.#hs) + 4096,
+    this.arena = allocating(
+      `a KV cache of ${length} positions`,
+      8 * floats,
+      () =>
+        createArena(
+          8 * floats + 256,
+          4 * (length + 2 * this.#hs) + 4096,
+        ),
     );
     this.#keys = this.arena.allocF32(floats);
     this.#values = this.arena.allocF32(floats);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { allocating } from "../bytes.ts";
 import { JS_KERNELS } from "../kernels/js.ts";
 import { referenceKernels } from "../kernels/reference.ts";
 import { weightType } from "../quant/table.ts";
@@ -15,6 +16,7 @@ import {
   isMatrix,
   type ModelTensor,
   modelTensors,
+  parameterCount,
   type TensorValue,
 } from "./tensors.ts";
 import type { LayerWeights, Linear, ModelWeights } from "./weights.ts";
@@ -129,6 +131,14 @@ export function randomModelWeights(
 ): ModelWeights {
   validateConfig(config);
   const rng = new Rng(seed);
+  return allocating(
+    `weights of ${parameterCount(config)} parameters`,
+    4 * parameterCount(config),
+    () => randomWeights(config, rng, std),
+  );
+}
+
+function randomWeights(config: ModelConfig, rng: Rng, std: number) {
   return assembleWeights(config, (t) => {
     const a = new Float32Array(t.size);
     if (t.spec.init === "ones") a.fill(1);

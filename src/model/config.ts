@@ -140,6 +140,46 @@ export function kvDim(
  * ```
  */
 export function validateConfig(cfg: ModelConfig): void {
+  validateFields(cfg);
+  const params = parameterCount(cfg);
+  if (params > MAX_PARAMETERS) {
+    throw new ConfigError(
+      `${params} parameters (dim ${cfg.dim}, hidden ${cfg.hiddenDim}, ${cfg.nLayers} layers, vocab ${cfg.vocabSize}) is more than the ${MAX_PARAMETERS} this library holds`,
+    );
+  }
+}
+
+/**
+ * The largest value each size field may take: beyond any model this library
+ * can hold in memory, and small enough that the sizes derived from them stay
+ * exact integers.
+ */
+export const CONFIG_LIMITS = {
+  dim: 1 << 16,
+  hiddenDim: 1 << 18,
+  nLayers: 1 << 10,
+  nHeads: 1 << 10,
+  nKvHeads: 1 << 10,
+  vocabSize: 1 << 22,
+  seqLen: 1 << 20,
+} as const;
+
+/** Most parameters a model may have (8 GiB of fp32 weights). */
+export const MAX_PARAMETERS = 2 ** 31;
+
+// The parameters of a model of this shape (as the tensor table counts them;
+// config.ts sits below it).
+function parameterCount(cfg: ModelConfig): number {
+  const kv = kvDim(cfg);
+  const perLayer = 2 * cfg.dim * cfg.dim + 2 * kv * cfg.dim +
+    3 * cfg.hiddenDim * cfg.dim + 2 * cfg.dim +
+    (cfg.qkvBias ? cfg.dim + 2 * kv : 0);
+  return cfg.vocabSize * cfg.dim * (cfg.sharedClassifier ? 1 : 2) +
+    cfg.nLayers * perLayer + cfg.dim +
+    (cfg.positional === "learned" ? cfg.seqLen * cfg.dim : 0);
+}
+
+function validateFields(cfg: ModelConfig): void {
   const ints: (keyof ModelConfig)[] = [
     "dim",
     "hiddenDim",
@@ -153,6 +193,13 @@ export function validateConfig(cfg: ModelConfig): void {
     const v = cfg[k];
     if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
       throw new ConfigError(`${k} must be a positive integer, got ${v}`);
+    }
+    if (v > CONFIG_LIMITS[k as keyof typeof CONFIG_LIMITS]) {
+      throw new ConfigError(
+        `${k} = ${v} is larger than any model this library runs (at most ${
+          CONFIG_LIMITS[k as keyof typeof CONFIG_LIMITS]
+        })`,
+      );
     }
   }
   if (cfg.dim % cfg.nHeads !== 0) {
@@ -175,8 +222,15 @@ export function validateConfig(cfg: ModelConfig): void {
       `positional must be "rope" or "learned", got ${cfg.positional}`,
     );
   }
-  if (!(cfg.normEps > 0) || !(cfg.ropeTheta > 0)) {
-    throw new ConfigError("normEps and ropeTheta must be positive");
+  if (!(cfg.normEps > 0 && cfg.normEps <= 0.1)) {
+    throw new ConfigError(
+      `normEps must be in (0, 0.1] (models use 1e-6 to 1e-5), got ${cfg.normEps}`,
+    );
+  }
+  if (!(cfg.ropeTheta >= 1 && cfg.ropeTheta <= 1e9)) {
+    throw new ConfigError(
+      `ropeTheta must be in [1, 1e9] (models use 1e4 to 1e6), got ${cfg.ropeTheta}`,
+    );
   }
   if (typeof cfg.sharedClassifier !== "boolean") {
     throw new ConfigError(

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { allocating } from "../bytes.ts";
 import { InputError, ShapeError } from "../errors.ts";
 import type { KvCache } from "../kv/types.ts";
 import { weightType } from "../quant/table.ts";
@@ -83,7 +84,8 @@ export function createRunState(
     arena.freeBytes >= runStateMatvecBytes(config);
   const f = (n: number) =>
     inArena ? arena.allocF32(n).fill(0) : new Float32Array(n);
-  return {
+  const floats = 4 * dim + 2 * hiddenDim + 2 * kv + seqLen + vocabSize;
+  return allocating("a run state", 4 * floats, () => ({
     config,
     x: f(dim),
     xb: f(dim),
@@ -97,7 +99,7 @@ export function createRunState(
     rope: ropeTable(ropeShape(config), 1, true),
     rstd: new Float32Array(1),
     logits: f(vocabSize),
-  };
+  }));
 }
 
 /**

@@ -17,7 +17,14 @@
  *
  * @module
  */
-export { headSize, kvDim, ropeShape } from "./config.ts";
+export {
+  CONFIG_LIMITS,
+  headSize,
+  kvDim,
+  MAX_PARAMETERS,
+  ropeShape,
+} from "./config.ts";
+export { allocating, MAX_ALLOCATION_BYTES } from "../bytes.ts";
 export {
   forEachTensor,
   isMatrix,

@@ -1,12 +1,15 @@
 /**
  * Which matrices of a model get quantized, and how big the result really is.
  *
- * The policy: every Linear layer (in the blocks and the classifier) is
- * quantized; vectors (RMSNorm gains, biases) and learned position embeddings
- * stay fp32; the token embedding stays fp32 unless `quantizeEmbedding` —
- * except when the classifier shares the embedding matrix, where the one
- * shared matrix is quantized and serves both (embedding lookups go through
- * `dequantizeRow`). A group size that does not fit a matrix's input size is
+ * The policy — the one definition of "the default quantization" that the
+ * CLI, the benchmark report, the README and the site all use: every matrix
+ * is quantized, the Linear layers of the blocks, the classifier and the
+ * token embedding (a lookup dequantizes one row, `dequantizeRow`; a shared
+ * embedding/classifier matrix is quantized once and serves both); vectors
+ * (RMSNorm gains, biases) and learned position embeddings stay fp32; int8
+ * keeps one scale per row, int4 one per group of 32
+ * ({@linkcode DEFAULT_QUANTIZATION}). `quantizeEmbedding: false` keeps a
+ * separate embedding in fp32. A group size that does not fit a matrix's input size is
  * raised to the next one that does (see {@linkcode fitGranularity}), so the
  * granularity is recorded per matrix. Granularity "tensor" is the original
  * project's scheme (int8 absmax/127, int4 absmax/7, one scale per tensor),
@@ -15,15 +18,38 @@
  * @module
  */
 import { kernelsFor } from "../kernels/select.ts";
-import { DEFAULT_GROUP_SIZE } from "../quant/granularity.ts";
+import { ConfigError } from "../errors.ts";
+import { checkGranularity, DEFAULT_GROUP_SIZE } from "../quant/granularity.ts";
 import { weightType } from "../quant/table.ts";
 import type { Granularity, QMatrix, WeightType } from "../quant/types.ts";
 import { mapLinears, modelTensors, tensorValue } from "./tensors.ts";
 import type { Linear, ModelWeights } from "./weights.ts";
 
+/**
+ * The default quantization: what {@linkcode quantizeModel} does when given
+ * only a type, and what `deno task quantize --type T` writes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_QUANTIZATION } from "@proj/tinyllm";
+ * console.log(DEFAULT_QUANTIZATION.int8, DEFAULT_QUANTIZATION.int4, DEFAULT_QUANTIZATION.quantizeEmbedding); // row 32 true
+ * ```
+ */
+export const DEFAULT_QUANTIZATION: {
+  /** int8 granularity: one scale per row. */
+  readonly int8: Granularity;
+  /** int4 granularity: one scale per 32 consecutive inputs. */
+  readonly int4: Granularity;
+  /** Whether a separate token embedding is quantized too. */
+  readonly quantizeEmbedding: boolean;
+} = { int8: "row", int4: DEFAULT_GROUP_SIZE, quantizeEmbedding: true };
+
 /** Options of {@linkcode quantizeModel}. */
 export interface QuantizeOptions {
-  /** Quantize a separate (unshared) token embedding too. Default false. */
+  /**
+   * Quantize a separate (unshared) token embedding too. Default true
+   * ({@linkcode DEFAULT_QUANTIZATION}).
+   */
   readonly quantizeEmbedding?: boolean;
   /** Quantize the classifier. Default true. */
   readonly quantizeClassifier?: boolean;
@@ -126,10 +152,27 @@ export function quantizeModel(
   granularity?: Granularity,
   options: QuantizeOptions = {},
 ): ModelWeights {
+  if (!weights || typeof weights !== "object" || !weights.config) {
+    throw new ConfigError(
+      `quantizeModel: weights must be ModelWeights, got ${
+        weights === null ? "null" : typeof weights
+      }`,
+    );
+  }
   const target = weightType(typeName);
   const g = granularity ?? target.defaultGranularity ?? DEFAULT_GROUP_SIZE;
+  checkGranularity(`quantizeModel(${typeName})`, 0, 0, g);
+  if (options.classifierGranularity !== undefined) {
+    checkGranularity(
+      "quantizeModel classifierGranularity",
+      0,
+      0,
+      options.classifierGranularity,
+    );
+  }
   const quantizeClassifier = options.quantizeClassifier ?? true;
-  const quantizeEmbedding = options.quantizeEmbedding ?? false;
+  const quantizeEmbedding = options.quantizeEmbedding ??
+    DEFAULT_QUANTIZATION.quantizeEmbedding;
   const search = options.scaleSearch ?? false;
   const q = (m: QMatrix): QMatrix => convert(m, target, g, search);
   const clsTarget = options.classifierType === undefined

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { allocating } from "../bytes.ts";
 import { ShapeError } from "../errors.ts";
 import { weightType } from "../quant/table.ts";
 import { attentionForward, type AttentionShape } from "../tensor/attention.ts";
@@ -120,51 +121,61 @@ export function createActivations(
   const { dim, hiddenDim, nLayers, nHeads, vocabSize } = config;
   const kv = kvDim(config);
   const n = batch * seqLen;
-  const f = (size: number) => new Float32Array(size);
-  const layers: LayerActivations[] = [];
-  for (let l = 0; l < nLayers; l++) {
-    layers.push({
-      x: f(n * dim),
-      rstdAtt: f(n),
-      xbAtt: f(n * dim),
-      q: f(n * dim),
-      k: f(n * kv),
-      v: f(n * kv),
-      att: f(batch * nHeads * seqLen * seqLen),
-      attOut: f(n * dim),
-      mid: f(n * dim),
-      rstdFfn: f(n),
-      xbFfn: f(n * dim),
-      h1: f(n * hiddenDim),
-      h3: f(n * hiddenDim),
-      gate: f(n * hiddenDim),
-    });
-  }
-  return {
-    config,
-    batch,
-    seqLen,
-    n,
-    layers,
-    xOut: f(n * dim),
-    rstdFinal: f(n),
-    xFinal: f(n * dim),
-    logits: f(n * vocabSize),
-    losses: f(n),
-    lse: f(n),
-    logitsAreProbs: false,
-    proj: f(n * dim),
-    rope: config.positional === "rope"
-      ? ropeTable(ropeShape(config), seqLen)
-      : null,
-    attention: {
-      batch,
-      seqLen,
-      nHeads,
-      nKvHeads: config.nKvHeads,
-      headSize: headSize(config),
+  const floats = nLayers *
+      (n * (7 * dim + 2 * kv + 3 * hiddenDim + 2) +
+        batch * nHeads * seqLen * seqLen) +
+    n * (2 * dim + vocabSize + 2);
+  return allocating(
+    `activations for ${batch} × ${seqLen} tokens`,
+    4 * floats,
+    () => {
+      const f = (size: number) => new Float32Array(size);
+      const layers: LayerActivations[] = [];
+      for (let l = 0; l < nLayers; l++) {
+        layers.push({
+          x: f(n * dim),
+          rstdAtt: f(n),
+          xbAtt: f(n * dim),
+          q: f(n * dim),
+          k: f(n * kv),
+          v: f(n * kv),
+          att: f(batch * nHeads * seqLen * seqLen),
+          attOut: f(n * dim),
+          mid: f(n * dim),
+          rstdFfn: f(n),
+          xbFfn: f(n * dim),
+          h1: f(n * hiddenDim),
+          h3: f(n * hiddenDim),
+          gate: f(n * hiddenDim),
+        });
+      }
+      return {
+        config,
+        batch,
+        seqLen,
+        n,
+        layers,
+        xOut: f(n * dim),
+        rstdFinal: f(n),
+        xFinal: f(n * dim),
+        logits: f(n * vocabSize),
+        losses: f(n),
+        lse: f(n),
+        logitsAreProbs: false,
+        proj: f(n * dim),
+        rope: config.positional === "rope"
+          ? ropeTable(ropeShape(config), seqLen)
+          : null,
+        attention: {
+          batch,
+          seqLen,
+          nHeads,
+          nKvHeads: config.nKvHeads,
+          headSize: headSize(config),
+        },
+      };
     },
-  };
+  );
 }
 
 /** Options of {@linkcode sequenceForward}. */

@@ -145,6 +145,19 @@ export class BpeTokenizer implements Tokenizer {
         } merges exceed the vocabulary limit`,
       );
     }
+    for (let i = 0; i < merges.length; i++) {
+      const x = merges[i];
+      // Int32Array.from would turn 1.5, "97" or 2**32 + 97 into ids silently
+      if (
+        typeof x !== "number" || !Number.isInteger(x) || x < 0 || x >= MAX_VOCAB
+      ) {
+        throw new FormatError(
+          `bpe tokenizer: merges[${i}] = ${
+            JSON.stringify(x) ?? String(x)
+          } is not a token id`,
+        );
+      }
+    }
     this.merges = Int32Array.from(merges);
     for (let b = 0; b < 256; b++) this.#bytes.push(Uint8Array.of(b));
     this.#bytes.push(new Uint8Array(0), new Uint8Array(0));

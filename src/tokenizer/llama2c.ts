@@ -89,6 +89,13 @@ export class Llama2cTokenizer implements Tokenizer {
         `tokenizer: ${pieces.length} pieces but ${scores.length} scores`,
       );
     }
+    for (let i = 0; i < scores.length; i++) {
+      if (!Number.isFinite(scores[i])) {
+        throw new FormatError(
+          `tokenizer: the score of token ${i} is ${scores[i]} (not a number)`,
+        );
+      }
+    }
     if (pieces.length < 3) {
       throw new FormatError(
         `tokenizer: ${pieces.length} pieces, need at least 3 (<unk>, BOS, EOS)`,

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { allocating } from "../bytes.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { ModelWeights } from "../model/weights.ts";
 import {
@@ -232,11 +233,21 @@ export class Trainer {
       this.curve = resume.curve.slice();
       this.seconds = resume.seconds;
     } else {
-      this.params = initParams(this.layout, hyper.seed, hyper.initStd);
-      this.m = new Float32Array(size);
-      this.v = new Float32Array(size);
+      [this.params, this.m, this.v] = allocating(
+        `parameters and AdamW moments of ${size} parameters`,
+        12 * size,
+        () => [
+          initParams(this.layout, hyper.seed, hyper.initStd),
+          new Float32Array(size),
+          new Float32Array(size),
+        ],
+      );
     }
-    this.grads = new Float32Array(size);
+    this.grads = allocating(
+      `gradients of ${size} parameters`,
+      4 * size,
+      () => new Float32Array(size),
+    );
     this.paramViews = paramViews(this.layout, this.params);
     this.gradViews = paramViews(this.layout, this.grads);
     this.weights = weightsFromParams(config, this.paramViews, kernels);

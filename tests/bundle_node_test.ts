@@ -2,7 +2,18 @@
 // run a greedy generation of stories260K under the machine's Node.js.
 import assert from "node:assert/strict";
 import { testNeeding } from "./permissions.ts";
-import { runcGreedy, STORIES260K_PATH, TOK512_PATH } from "./reference.ts";
+import {
+  runcGreedy,
+  STORIES260K_PATH,
+  stories260KBytes,
+  TOK512_PATH,
+  tok512Bytes,
+} from "./reference.ts";
+import { loadModel } from "../src/io/load.ts";
+import { bindKernels } from "../src/model/bind.ts";
+import { quantizeModel } from "../src/model/quantize.ts";
+import { generateText } from "../src/generate/generate.ts";
+import { wasmSupport } from "../src/wasm/runtime.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -61,7 +72,13 @@ const m = await core.loadModel(new Uint8Array(readFileSync(${
 const r = await core.generateText(core.bindKernels(m.weights, "auto"), m.tokenizer, ${
           JSON.stringify(ref.prompt)
         }, { temperature: 0, maxTokens: 12 });
-console.log(JSON.stringify(r));
+// sampled, quantized: Node 20 runs the SIMD128 build, Deno the relaxed one
+const sampled = {};
+for (const type of ["int4", "int8", "fp32"]) {
+  const w = core.bindKernels(type === "fp32" ? m.weights : core.quantizeModel(m.weights, type), "auto");
+  sampled[type] = (await core.generateText(w, m.tokenizer, "Once upon a time", { temperature: 0.8, seed: 42, maxTokens: 200 })).ids;
+}
+console.log(JSON.stringify({ ...r, sampled }));
 `,
       );
       const n = await new Deno.Command("node", {
@@ -73,6 +90,26 @@ console.log(JSON.stringify(r));
       const r = JSON.parse(new TextDecoder().decode(n.stdout));
       assert.deepEqual(r.ids, ref.generated_token_ids.slice(0, 12));
       assert.ok(ref.generated_text.startsWith(r.text), r.text);
+      // same seed, same text in Node and Deno, whichever wasm build each runs
+      const m = await loadModel(stories260KBytes(), {
+        tokenizer: tok512Bytes(),
+      });
+      for (const type of ["int4", "int8", "fp32"]) {
+        const w = bindKernels(
+          type === "fp32" ? m.weights : quantizeModel(m.weights, type),
+          "auto",
+        );
+        const here = await generateText(w, m.tokenizer, "Once upon a time", {
+          temperature: 0.8,
+          seed: 42,
+          maxTokens: 200,
+        });
+        assert.deepEqual(
+          r.sampled[type],
+          here.ids,
+          `${type}: Node vs Deno (relaxed SIMD here: ${wasmSupport().relaxed})`,
+        );
+      }
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

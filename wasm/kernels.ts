@@ -21,10 +21,12 @@
     (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
-// a + b * c: fused where relaxed SIMD allows it (FMA on x86), else mul + add.
+// a + b * c as a rounded multiply, then a rounded add, in both builds:
+// relaxed_madd may fuse or not depending on the hardware, so its results
+// (and a seeded generation's text) would differ between machines and
+// between the relaxed and SIMD128 builds (Deno and Node 20).
 // @ts-ignore: decorator
 @inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(b, c, a);
   return f32x4.add(a, f32x4.mul(b, c));
 }
 
@@ -444,6 +446,16 @@ export function quantizeActs(
   return i32x4.add(i32x4.shuffle(ab, cd, 0, 2, 4, 6), i32x4.shuffle(ab, cd, 1, 3, 5, 7));
 }
 
+// Σ of the four lanes: a group's exact integer total. The lanes themselves
+// hold different partial sums in the relaxed and SIMD128 builds (their dot
+// instructions pair elements differently), so only totals may meet floats:
+// then both builds compute the same floats, bit for bit.
+// @ts-ignore: decorator
+@inline function isum(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) +
+    (i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3));
+}
+
 // Integer dot of 16 int8 weights at wp with their codes at qp (32 bytes:
 // i16 codes, or relaxed: positive then negative parts), added to acc.
 // @ts-ignore: decorator
@@ -478,6 +490,7 @@ export function matvecQ8G(
     const swp1 = swp0 + (<usize>rs << 2);
     let acc0 = f32x4.splat(0);
     let acc1 = f32x4.splat(0);
+    let tail0: f32 = 0, tail1: f32 = 0;
     let qp = qx;
     let g = 0;
     // four groups at a time (as in matvecQ4G)
@@ -559,16 +572,16 @@ export function matvecQ8G(
       }
       const s = load<f32>(sx + (<usize>g << 2));
       const wso = <usize>(g * gs) << 2;
-      acc0 = madd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(load<f32>(swp0 + wso) * s));
-      acc1 = madd(acc1, f32x4.convert_i32x4_s(i1), f32x4.splat(load<f32>(swp1 + wso) * s));
+      tail0 += <f32>isum(i0) * (load<f32>(swp0 + wso) * s);
+      tail1 += <f32>isum(i1) * (load<f32>(swp1 + wso) * s);
     }
-    store<f32>(out + (<usize>r << 2), hsum(acc0));
-    store<f32>(out + (<usize>r << 2), hsum(acc1), 4);
+    store<f32>(out + (<usize>r << 2), hsum(acc0) + tail0);
+    store<f32>(out + (<usize>r << 2), hsum(acc1) + tail1, 4);
   }
   for (; r < rows; r++) {
     let wp0 = w + <usize>r * <usize>cols;
     const swp0 = sw + (<usize>(r * rs) << 2);
-    let acc0 = f32x4.splat(0);
+    let acc: f32 = 0;
     let qp = qx;
     for (let g = 0; g < ng; g++) {
       let i0 = i32x4.splat(0);
@@ -592,9 +605,9 @@ export function matvecQ8G(
         }
       }
       const s = load<f32>(sx + (<usize>g << 2));
-      acc0 = madd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(load<f32>(swp0 + (<usize>(g * gs) << 2)) * s));
+      acc += <f32>isum(i0) * (load<f32>(swp0 + (<usize>(g * gs) << 2)) * s);
     }
-    store<f32>(out + (<usize>r << 2), hsum(acc0));
+    store<f32>(out + (<usize>r << 2), acc);
   }
 }
 
@@ -638,6 +651,7 @@ export function matvecQ4G(
     const swp1 = swp0 + (<usize>rs << 2);
     let acc0 = f32x4.splat(0);
     let acc1 = f32x4.splat(0);
+    let tail0: f32 = 0, tail1: f32 = 0;
     let qp = qx;
     let g = 0;
     // four groups at a time: their integer sums share one convert, one
@@ -697,16 +711,16 @@ export function matvecQ4G(
         qp += qStep;
       }
       const s = load<f32>(sx + go);
-      acc0 = madd(acc0, f32x4.convert_i32x4_s(i32x4.sub(i0, cv)), f32x4.splat(load<f32>(swp0 + wso) * s));
-      acc1 = madd(acc1, f32x4.convert_i32x4_s(i32x4.sub(i1, cv)), f32x4.splat(load<f32>(swp1 + wso) * s));
+      tail0 += <f32>isum(i32x4.sub(i0, cv)) * (load<f32>(swp0 + wso) * s);
+      tail1 += <f32>isum(i32x4.sub(i1, cv)) * (load<f32>(swp1 + wso) * s);
     }
-    store<f32>(out + (<usize>r << 2), hsum(acc0));
-    store<f32>(out + (<usize>r << 2), hsum(acc1), 4);
+    store<f32>(out + (<usize>r << 2), hsum(acc0) + tail0);
+    store<f32>(out + (<usize>r << 2), hsum(acc1) + tail1, 4);
   }
   for (; r < rows; r++) {
     let wp0 = w + <usize>r * rowBytes;
     const swp0 = sw + (<usize>(r * rs) << 2);
-    let acc0 = f32x4.splat(0);
+    let acc: f32 = 0;
     let qp = qx;
     for (let g = 0; g < ng; g++) {
       const go = <usize>g << 2;
@@ -718,9 +732,9 @@ export function matvecQ4G(
         qp += qStep;
       }
       i0 = i32x4.sub(i0, i32x4.splat(load<i32>(corr + go)));
-      acc0 = madd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(load<f32>(swp0 + wso) * load<f32>(sx + go)));
+      acc += <f32>isum(i0) * (load<f32>(swp0 + wso) * load<f32>(sx + go));
     }
-    store<f32>(out + (<usize>r << 2), hsum(acc0));
+    store<f32>(out + (<usize>r << 2), acc);
   }
 }
 

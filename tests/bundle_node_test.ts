@@ -90,6 +90,32 @@ console.log(JSON.stringify({ ...r, sampled }));
       const r = JSON.parse(new TextDecoder().decode(n.stdout));
       assert.deepEqual(r.ids, ref.generated_token_ids.slice(0, 12));
       assert.ok(ref.generated_text.startsWith(r.text), r.text);
+      // the README's way in Deno: the bundle by path, from a folder with no
+      // deno.json (nothing to resolve `nanotar` with)
+      const app = `${dir}/app.ts`;
+      await Deno.writeTextFile(
+        app,
+        `import { bindKernels, generateText, loadModel } from ${
+          JSON.stringify(bundle)
+        };
+const m = await loadModel(await Deno.readFile(${
+          JSON.stringify(STORIES260K_PATH)
+        }), { tokenizer: await Deno.readFile(${JSON.stringify(TOK512_PATH)}) });
+const r = await generateText(bindKernels(m.weights, "auto"), m.tokenizer, "Once upon a time", { temperature: 0, maxTokens: 12 });
+console.log(JSON.stringify(r.ids));
+`,
+      );
+      const d = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "--no-config", "--allow-read", app],
+        cwd: dir,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(d.code, 0, new TextDecoder().decode(d.stderr));
+      assert.deepEqual(
+        JSON.parse(new TextDecoder().decode(d.stdout)),
+        ref.generated_token_ids.slice(0, 12),
+      );
       // same seed, same text in Node and Deno, whichever wasm build each runs
       const m = await loadModel(stories260KBytes(), {
         tokenizer: tok512Bytes(),

@@ -27,6 +27,7 @@
  * ```ts
  * import { DEFAULT_HYPER, makeConfig, modelByteSize, quantizeModel,
  *   saveModelArchive, Trainer, WordTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const tokenizer = WordTokenizer.fromWords("a b c a b c".split(" "), { maxSize: 3 });
  * const config = makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2,
  *   vocabSize: tokenizer.vocabSize, seqLen: 8 });
@@ -34,9 +35,9 @@
  * const trainer = new Trainer(config, { ...DEFAULT_HYPER, batch: 2, seqLen: 8, steps: 2 });
  * await trainer.run(data, data);
  * const int8 = quantizeModel(trainer.weights, "int8");
- * console.log(modelByteSize(int8) < modelByteSize(trainer.weights)); // true
+ * assert.equal(modelByteSize(int8) < modelByteSize(trainer.weights), true);
  * const bytes = await saveModelArchive({ weights: int8, tokenizer });
- * console.log(bytes.length > 0); // true
+ * assert.equal(bytes.length > 0, true);
  * ```
  *
  * @module

@@ -18,7 +18,8 @@ export const BACKENDS: readonly Backend[] = ["auto", "wasm", "js"];
  * @example
  * ```ts
  * import { checkBackend } from "@proj/tinyllm";
- * console.log(checkBackend("wasm")); // "wasm"
+ * import assert from "node:assert/strict";
+ * assert.equal(checkBackend("wasm"), "wasm");
  * ```
  */
 export function checkBackend(name: string): Backend {

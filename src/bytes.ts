@@ -55,12 +55,13 @@ function sizeText(bytes: number): string {
  * @example
  * ```ts
  * import { allocating } from "@proj/tinyllm/model";
+ * import assert from "node:assert/strict";
  * const a = allocating("a buffer", 16, () => new Float32Array(4));
- * console.log(a.length); // 4
+ * assert.equal(a.length, 4);
  * try {
  *   allocating("a KV cache of 1e12 positions", 8e12, () => new Float32Array(2e12));
  * } catch (e) {
- *   console.log((e as Error).name); // ConfigError
+ *   assert.equal((e as Error).name, "ConfigError");
  * }
  * ```
  */

@@ -52,8 +52,9 @@ export class TinyLlmError extends Error {
  * @example
  * ```ts
  * import { FormatError } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const e = new FormatError("tokenizer.bin: truncated at token 12");
- * console.log(e.code); // "format"
+ * assert.equal(e.code, "format");
  * ```
  */
 export class FormatError extends TinyLlmError {
@@ -74,8 +75,9 @@ export class FormatError extends TinyLlmError {
  * @example
  * ```ts
  * import { ShapeError } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const e = new ShapeError("wq: expected [64, 64], got [64, 32]");
- * console.log(e.code); // "shape"
+ * assert.equal(e.code, "shape");
  * ```
  */
 export class ShapeError extends TinyLlmError {
@@ -95,8 +97,9 @@ export class ShapeError extends TinyLlmError {
  * @example
  * ```ts
  * import { ConfigError } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const e = new ConfigError("nKvHeads (3) must divide nHeads (8)");
- * console.log(e.code); // "config"
+ * assert.equal(e.code, "config");
  * ```
  */
 export class ConfigError extends TinyLlmError {
@@ -117,8 +120,9 @@ export class ConfigError extends TinyLlmError {
  * @example
  * ```ts
  * import { InputError } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const e = new InputError("prompt is 600 tokens, seq_len is 512");
- * console.log(e.code); // "input"
+ * assert.equal(e.code, "input");
  * ```
  */
 export class InputError extends TinyLlmError {

@@ -13,8 +13,9 @@
  * @example Same seed, same numbers
  * ```ts
  * import { Rng } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const a = new Rng(42), b = new Rng(42);
- * console.log(a.next() === b.next()); // true
+ * assert.equal(a.next() === b.next(), true);
  * ```
  */
 export class Rng {

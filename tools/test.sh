@@ -16,6 +16,9 @@ step "deno publish --dry-run"; deno publish --dry-run --allow-dirty >/dev/null
 # (none of these) runs the library tests and ignores the rest, saying why.
 tmp="${TMPDIR:-/tmp}"
 deno_bin=$(deno eval 'console.log(Deno.execPath())')
-step "deno test";          deno test --parallel \
+# --doc: every module example runs too (their assertions check the values
+# the docs show)
+step "deno test --doc";    deno test --doc --parallel \
   --allow-read --allow-write="$tmp" --allow-env --allow-sys --allow-net=127.0.0.1 \
-  --allow-run="$deno_bin,node,tar,python3,mkfifo,/usr/bin/chromium" "$@"
+  --allow-run="$deno_bin,node,tar,python3,mkfifo,/usr/bin/chromium" \
+  mod.ts src/ tests/ "$@"

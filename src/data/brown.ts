@@ -55,7 +55,8 @@ export const BROWN_FILE_PATTERN: RegExp = /^c[a-r][0-9][0-9]$/;
  * @example
  * ```ts
  * import { brownWords } from "@proj/tinyllm/data";
- * console.log(brownWords(["\tThe/at 1/2/cd jury/nn ./.\n"])); // ["The", "1/2", "jury", "."]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(brownWords(["\tThe/at 1/2/cd jury/nn ./.\n"]), ["The", "1/2", "jury", "."]);
  * ```
  */
 export function brownWords(texts: readonly string[]): string[] {
@@ -82,7 +83,8 @@ export function brownWords(texts: readonly string[]): string[] {
  * @example
  * ```ts
  * import { countWords } from "@proj/tinyllm/data";
- * console.log(countWords("  The jury , said\n")); // 4
+ * import assert from "node:assert/strict";
+ * assert.equal(countWords("  The jury , said\n"), 4);
  * ```
  */
 export function countWords(text: string): number {
@@ -114,8 +116,9 @@ function splitOf(words: readonly string[]): CorpusSplit {
  * @example
  * ```ts
  * import { splitWords } from "@proj/tinyllm/data";
+ * import assert from "node:assert/strict";
  * const c = splitWords("brown-ish", ["a", "b", "c", "d"], 2, 1);
- * console.log(c.train.text, "|", c.val.text, "|", c.test.text); // a b | c | d
+ * assert.deepEqual([c.train.text, c.val.text, c.test.text], ["a b", "c", "d"]);
  * ```
  */
 export function splitWords(
@@ -150,9 +153,12 @@ export function splitWords(
  * @example
  * ```ts ignore
  * import { brownCorpus } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const c = brownCorpus(texts);
- * console.log(c.train.words.length, c.val.words.length, c.test.words.length);
- * // 800000 200000 161192
+ * assert.deepEqual(
+ *   [c.train.words.length, c.val.words.length, c.test.words.length],
+ *   [800000, 200000, 161192],
+ * );
  * ```
  */
 export function brownCorpus(texts: readonly string[]): Corpus {
@@ -189,8 +195,11 @@ function cutAt(text: string, at: number): number {
  * @example
  * ```ts
  * import { splitText } from "@proj/tinyllm/data";
+ * import assert from "node:assert/strict";
  * const c = splitText("tiny.txt", "w ".repeat(100));
- * console.log(c.train.words.length, c.val.words.length, c.test.words.length); // 91 5 4
+ * assert.equal(c.train.words.length, 91);
+ * assert.equal(c.val.words.length, 5);
+ * assert.equal(c.test.words.length, 4);
  * ```
  */
 export function splitText(

@@ -55,8 +55,9 @@ export async function readBrownTexts(dir?: string): Promise<string[]> {
  * @example
  * ```ts ignore
  * import { loadBrownCorpus } from "./brown_fs.ts";
+ * import assert from "node:assert/strict";
  * const c = await loadBrownCorpus();
- * console.log(c.train.words.length); // 800000
+ * assert.equal(c.train.words.length, 800000);
  * ```
  */
 export async function loadBrownCorpus(dir?: string): Promise<Corpus> {

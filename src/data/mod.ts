@@ -7,7 +7,8 @@
  * @example
  * ```ts
  * import { countWords } from "@proj/tinyllm/data";
- * console.log(countWords("the cat sat")); // 3
+ * import assert from "node:assert/strict";
+ * assert.equal(countWords("the cat sat"), 3);
  * ```
  *
  * @module

@@ -72,9 +72,11 @@ function logSoftmaxAt(
  * @example
  * ```ts
  * import { makeConfig, perplexity, randomModelWeights } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8 }), 1);
  * const r = perplexity(w, [1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2]);
- * console.log(r.tokens, r.perToken > 1); // 11 true
+ * assert.equal(r.tokens, 11);
+ * assert.equal(r.perToken > 1, true);
  * ```
  */
 export function perplexity(

@@ -69,13 +69,16 @@ export interface GeneratedToken {
  * @example Greedy continuation, streamed
  * ```ts
  * import { generate, Llama2cTokenizer, makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const enc = new TextEncoder();
  * const tok = new Llama2cTokenizer(["<unk>", "<s>", "</s>", " ", "a", "b"].map((p) =>
  *   enc.encode(p)), new Float32Array(6));
  * const model = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 6, seqLen: 16 }), 1);
+ * const ids: number[] = [];
  * for await (const t of generate(model, tok, "a", { maxTokens: 3, temperature: 0, stopAtBos: false, stopAtEos: false })) {
- *   console.log(t.id, JSON.stringify(t.text));
+ *   ids.push(t.id); // t.text is its text, streamed as produced
  * }
+ * assert.equal(ids.length, 3);
  * ```
  */
 export async function* generate(
@@ -232,12 +235,13 @@ export interface GenerateResult {
  * @example
  * ```ts
  * import { generateText, Llama2cTokenizer, makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const enc = new TextEncoder();
  * const tok = new Llama2cTokenizer(["<unk>", "<s>", "</s>", " ", "a", "b"].map((p) =>
  *   enc.encode(p)), new Float32Array(6));
  * const model = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 6, seqLen: 16 }), 1);
  * const r = await generateText(model, tok, "ab", { maxTokens: 4, seed: 7, stopAtBos: false, stopAtEos: false });
- * console.log(r.ids.length); // 4
+ * assert.equal(r.ids.length, 4);
  * ```
  */
 export async function generateText(

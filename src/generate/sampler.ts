@@ -26,7 +26,8 @@ export interface SamplerOptions {
  * @example
  * ```ts
  * import { argmax } from "@proj/tinyllm";
- * console.log(argmax(new Float32Array([1, 5, 5, 2]))); // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(argmax(new Float32Array([1, 5, 5, 2])), 1);
  * ```
  */
 export function argmax(x: Float32Array, n: number = x.length): number {
@@ -42,12 +43,13 @@ export function argmax(x: Float32Array, n: number = x.length): number {
  * @example
  * ```ts
  * import { Sampler } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const greedy = new Sampler(3, { temperature: 0 });
- * console.log(greedy.sample(new Float32Array([0.1, 2, 2]))); // 1
+ * assert.equal(greedy.sample(new Float32Array([0.1, 2, 2])), 1);
  * const a = new Sampler(3, { temperature: 1, seed: 5 });
  * const b = new Sampler(3, { temperature: 1, seed: 5 });
  * const l = new Float32Array([1, 2, 3]);
- * console.log(a.sample(l.slice()) === b.sample(l.slice())); // true
+ * assert.equal(a.sample(l.slice()) === b.sample(l.slice()), true);
  * ```
  */
 export class Sampler {

@@ -117,8 +117,9 @@ export interface LoadArchiveOptions {
  * @example
  * ```ts
  * import { gunzipBytes, gzipBytes } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const z = await gzipBytes(new TextEncoder().encode("hello hello hello"));
- * console.log(new TextDecoder().decode(await gunzipBytes(z))); // "hello hello hello"
+ * assert.equal(new TextDecoder().decode(await gunzipBytes(z)), "hello hello hello");
  * ```
  */
 export async function gzipBytes(
@@ -153,7 +154,9 @@ function sliced(bytes: Uint8Array): ReadableStream<Uint8Array<ArrayBuffer>> {
  * @example
  * ```ts
  * import { gunzipBytes } from "@proj/tinyllm/io";
- * try { await gunzipBytes(new Uint8Array([1, 2, 3])); } catch (e) { console.log((e as Error).name); } // FormatError
+ * import { FormatError } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
+ * await assert.rejects(gunzipBytes(new Uint8Array([1, 2, 3])), FormatError);
  * ```
  */
 export async function gunzipBytes(
@@ -304,12 +307,14 @@ const json = (v: unknown) =>
  * ```ts
  * import { loadModelArchive, makeConfig, type ModelConfig, randomModelWeights,
  *   saveModelArchive, WordTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const tokenizer = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
  * const config: ModelConfig = makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, vocabSize: tokenizer.vocabSize, seqLen: 8 });
  * const weights = randomModelWeights(config, 1);
  * const bytes = await saveModelArchive({ weights, tokenizer, training: { steps: 0 } });
  * const back = await loadModelArchive(bytes);
- * console.log(back.config.dim, back.training.steps); // 8 0
+ * assert.equal(back.config.dim, 8);
+ * assert.equal(back.training.steps, 0);
  * ```
  */
 export async function saveModelArchive(
@@ -579,11 +584,17 @@ async function readTarGzBounded(
  * ```ts
  * import { makeConfig, randomModelWeights, saveModelArchive, WordTokenizer } from "@proj/tinyllm";
  * import { readArchiveMembers } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const tokenizer = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
  * const weights = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16,
  *   nLayers: 1, nHeads: 2, vocabSize: tokenizer.vocabSize, seqLen: 8 }), 1);
  * const members = await readArchiveMembers(await saveModelArchive({ weights, tokenizer }));
- * console.log([...members.keys()].join(" ")); // config.json model.safetensors tokenizer.json training.json
+ * assert.deepEqual([...members.keys()], [
+ *   "config.json",
+ *   "model.safetensors",
+ *   "tokenizer.json",
+ *   "training.json",
+ * ]);
  * ```
  */
 export function readArchiveMembers(
@@ -686,10 +697,12 @@ function readConfig(raw: unknown, name: string): ModelConfig {
  * ```ts
  * import { FormatError, loadModelArchive } from "@proj/tinyllm";
  * import { gzipBytes } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * try {
  *   await loadModelArchive(await gzipBytes(new Uint8Array(1024)), { name: "m.tar.gz" });
  * } catch (e) {
- *   console.log(e instanceof FormatError, (e as Error).message); // true "m.tar.gz: missing member config.json"
+ *   assert.equal(e instanceof FormatError, true);
+ *   assert.equal((e as Error).message, "m.tar.gz: not a tar archive (no members)");
  * }
  * ```
  */

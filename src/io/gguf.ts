@@ -35,7 +35,9 @@ import { ConfigError, FormatError, ShapeError } from "../errors.ts";
  * @example
  * ```ts
  * import { GGML_TYPE, ggmlTypeInfo } from "@proj/tinyllm/io";
- * console.log(GGML_TYPE.Q8_0, ggmlTypeInfo(GGML_TYPE.Q8_0).typeSize); // 8 34
+ * import assert from "node:assert/strict";
+ * assert.equal(GGML_TYPE.Q8_0, 8);
+ * assert.equal(ggmlTypeInfo(GGML_TYPE.Q8_0).typeSize, 34);
  * ```
  */
 export const GGML_TYPE = {
@@ -145,8 +147,11 @@ const TYPE_BY_ID = new Map<number, GgmlTypeInfo>(
  * @example
  * ```ts
  * import { GGML_TYPE, ggmlTypeInfo } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const q4k = ggmlTypeInfo(GGML_TYPE.Q4_K);
- * console.log(q4k.name, q4k.blockSize, q4k.typeSize); // "Q4_K" 256 144
+ * assert.equal(q4k.name, "Q4_K");
+ * assert.equal(q4k.blockSize, 256);
+ * assert.equal(q4k.typeSize, 144);
  * ```
  */
 export function ggmlTypeInfo(id: number): GgmlTypeInfo {
@@ -165,7 +170,8 @@ export function ggmlTypeInfo(id: number): GgmlTypeInfo {
  * @example
  * ```ts
  * import { ggmlTypeId } from "@proj/tinyllm/io";
- * console.log(ggmlTypeId("q4_k")); // 12
+ * import assert from "node:assert/strict";
+ * assert.equal(ggmlTypeId("q4_k"), 12);
  * ```
  */
 export function ggmlTypeId(name: string): number {
@@ -212,7 +218,8 @@ function tensorByteLength(
  * @example
  * ```ts
  * import { GGML_TYPE, ggmlByteLength } from "@proj/tinyllm/io";
- * console.log(ggmlByteLength(GGML_TYPE.Q8_0, [64, 3])); // 204 (2 blocks of 34 bytes per row)
+ * import assert from "node:assert/strict";
+ * assert.equal(ggmlByteLength(GGML_TYPE.Q8_0, [64, 3]), 204); // 2 blocks of 34 bytes per row
  * ```
  */
 export function ggmlByteLength(type: number, shape: readonly number[]): number {
@@ -390,7 +397,8 @@ const utf8Encoder = new TextEncoder();
  * @example
  * ```ts
  * import { isGguf } from "@proj/tinyllm/io";
- * console.log(isGguf(new TextEncoder().encode("GGUF\x03\0\0\0"))); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(isGguf(new TextEncoder().encode("GGUF\x03\0\0\0")), true);
  * ```
  */
 export function isGguf(bytes: Uint8Array): boolean {
@@ -678,11 +686,13 @@ function readArray(
  * @example
  * ```ts
  * import { GGML_TYPE, parseGguf, writeGguf } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const bytes = writeGguf([["general.architecture", "llama"]], [
  *   { name: "w", shape: [2, 1], type: GGML_TYPE.F32, data: new Uint8Array(8) },
  * ]);
  * const f = parseGguf(bytes);
- * console.log(f.metadata.get("general.architecture"), f.tensor("w")?.shape); // "llama" [2, 1]
+ * assert.equal(f.metadata.get("general.architecture"), "llama");
+ * assert.deepEqual(f.tensor("w")?.shape, [2, 1]);
  * ```
  */
 export function parseGguf(bytes: Uint8Array): GgufFile {
@@ -1041,13 +1051,15 @@ function writeArray(
  * @example Write and read back, keeping value types
  * ```ts
  * import { GGML_TYPE, parseGguf, writeGguf } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const bytes = writeGguf(
  *   [["llama.context_length", 128], ["llama.rope.freq_base", 10000], ["tokenizer.ggml.scores", new Float32Array([0, -1])]],
  *   [{ name: "token_embd.weight", shape: [32, 2], type: GGML_TYPE.Q8_0, data: new Uint8Array(68) }],
  *   { types: new Map([["llama.rope.freq_base", "float32"]]) },
  * );
  * const f = parseGguf(bytes);
- * console.log(f.types.get("llama.context_length"), f.types.get("llama.rope.freq_base")); // "uint32" "float32"
+ * assert.equal(f.types.get("llama.context_length"), "uint32");
+ * assert.equal(f.types.get("llama.rope.freq_base"), "float32");
  * ```
  */
 export function writeGguf(
@@ -1202,8 +1214,10 @@ function missing(key: string): FormatError {
  * @example
  * ```ts
  * import { ggufString, parseGguf, writeGguf } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const f = parseGguf(writeGguf([["general.architecture", "qwen2"]], []));
- * console.log(ggufString(f, "general.architecture"), ggufString(f, "general.name", "")); // "qwen2" ""
+ * assert.equal(ggufString(f, "general.architecture"), "qwen2");
+ * assert.equal(ggufString(f, "general.name", ""), "");
  * ```
  */
 export function ggufString(
@@ -1231,8 +1245,11 @@ export function ggufString(
  * @example
  * ```ts
  * import { ggufNumber, parseGguf, writeGguf } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const f = parseGguf(writeGguf([["llama.block_count", 2], ["general.size", 7n]], []));
- * console.log(ggufNumber(f, "llama.block_count"), ggufNumber(f, "general.size"), ggufNumber(f, "x", 1)); // 2 7 1
+ * assert.equal(ggufNumber(f, "llama.block_count"), 2);
+ * assert.equal(ggufNumber(f, "general.size"), 7);
+ * assert.equal(ggufNumber(f, "x", 1), 1);
  * ```
  */
 export function ggufNumber(
@@ -1268,8 +1285,10 @@ export function ggufNumber(
  * @example
  * ```ts
  * import { ggufBool, parseGguf, writeGguf } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.add_bos_token", true]], []));
- * console.log(ggufBool(f, "tokenizer.ggml.add_bos_token"), ggufBool(f, "tokenizer.ggml.add_eos_token", false)); // true false
+ * assert.equal(ggufBool(f, "tokenizer.ggml.add_bos_token"), true);
+ * assert.equal(ggufBool(f, "tokenizer.ggml.add_eos_token", false), false);
  * ```
  */
 export function ggufBool(
@@ -1297,8 +1316,9 @@ export type GgufArray = Exclude<GgufValue, number | bigint | boolean | string>;
  * @example
  * ```ts
  * import { ggufArray, parseGguf, writeGguf } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.token_type", new Int32Array([1, 3])]], []));
- * console.log(ggufArray(f, "tokenizer.ggml.token_type")); // Int32Array(2) [1, 3]
+ * assert.deepEqual([...ggufArray(f, "tokenizer.ggml.token_type")], [1, 3]);
  * ```
  */
 export function ggufArray(file: GgufFile, key: string): GgufArray {
@@ -1316,8 +1336,9 @@ export function ggufArray(file: GgufFile, key: string): GgufArray {
  * @example
  * ```ts
  * import { ggufStringArray, parseGguf, writeGguf } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.tokens", ["<s>", "a"]]], []));
- * console.log(ggufStringArray(f, "tokenizer.ggml.tokens")); // ["<s>", "a"]
+ * assert.deepEqual(ggufStringArray(f, "tokenizer.ggml.tokens"), ["<s>", "a"]);
  * ```
  */
 export function ggufStringArray(file: GgufFile, key: string): string[] {
@@ -1354,8 +1375,9 @@ export type GgufNumberArray =
  * @example
  * ```ts
  * import { ggufNumberArray, parseGguf, writeGguf } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.scores", new Float32Array([0, -1.5])]], []));
- * console.log(ggufNumberArray(f, "tokenizer.ggml.scores")); // Float32Array(2) [0, -1.5]
+ * assert.deepEqual([...ggufNumberArray(f, "tokenizer.ggml.scores")], [0, -1.5]);
  * ```
  */
 export function ggufNumberArray(file: GgufFile, key: string): GgufNumberArray {

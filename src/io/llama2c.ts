@@ -44,8 +44,9 @@ const FIELDS = [
  * @example
  * ```ts
  * import { readLlama2cConfig } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const h = new Int32Array([64, 172, 5, 8, 4, 512, 512]);
- * console.log(readLlama2cConfig(new Uint8Array(h.buffer)).nKvHeads); // 4
+ * assert.equal(readLlama2cConfig(new Uint8Array(h.buffer)).nKvHeads, 4);
  * ```
  */
 export function readLlama2cConfig(
@@ -120,7 +121,8 @@ function freqCisFloats(c: ModelConfig): number {
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { llama2cFileSize } from "@proj/tinyllm/io";
- * console.log(llama2cFileSize(makeConfig({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512 }))); // 1056540
+ * import assert from "node:assert/strict";
+ * assert.equal(llama2cFileSize(makeConfig({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512 })), 1056540);
  * ```
  */
 export function llama2cFileSize(c: ModelConfig): number {
@@ -145,9 +147,10 @@ function floatCount(c: ModelConfig): number {
  * ```ts
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
  * import { encodeLlama2cCheckpoint, parseLlama2cCheckpoint } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8 }), 1);
  * const back = parseLlama2cCheckpoint(encodeLlama2cCheckpoint(w));
- * console.log(back.config.nKvHeads); // 1
+ * assert.equal(back.config.nKvHeads, 1);
  * ```
  */
 export function parseLlama2cCheckpoint(
@@ -201,9 +204,10 @@ function toF32(v: Float32Array | QMatrix): Float32Array {
  * ```ts
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
  * import { encodeLlama2cCheckpoint, llama2cFileSize } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const cfg = makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, vocabSize: 10, seqLen: 8, sharedClassifier: false });
  * const bytes = encodeLlama2cCheckpoint(randomModelWeights(cfg, 7));
- * console.log(bytes.length === llama2cFileSize(cfg)); // true
+ * assert.equal(bytes.length === llama2cFileSize(cfg), true);
  * ```
  */
 export function encodeLlama2cCheckpoint(

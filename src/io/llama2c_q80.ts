@@ -43,8 +43,9 @@ export function isLlama2cQ80(bytes: Uint8Array): boolean {
  * @example
  * ```ts
  * import { llama2cQ80GroupSize } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const c = { dim: 64, hiddenDim: 172 };
- * console.log(llama2cQ80GroupSize(c as never, 64)); // 4
+ * assert.equal(llama2cQ80GroupSize(c as never, 64), 4);
  * ```
  */
 export function llama2cQ80GroupSize(
@@ -86,9 +87,10 @@ function matrixShapes(c: ModelConfig): [string, number, number, number][] {
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { llama2cQ80FileSize } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const c = makeConfig({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8,
  *   nKvHeads: 4, vocabSize: 512, seqLen: 512 });
- * console.log(llama2cQ80FileSize(c, 4)); // 521728
+ * assert.equal(llama2cQ80FileSize(c, 4), 521728);
  * ```
  */
 export function llama2cQ80FileSize(c: ModelConfig, groupSize: number): number {
@@ -147,10 +149,12 @@ function toF32(q: QMatrix): Float32Array {
  * ```ts
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
  * import { encodeLlama2cQ80, parseLlama2cQ80 } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1,
  *   nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8 }), 1);
  * const back = parseLlama2cQ80(encodeLlama2cQ80(w, 8));
- * console.log(back.layers[0].wq.weight.type, back.layers[0].wq.weight.granularity); // int8 8
+ * assert.equal(back.layers[0].wq.weight.type, "int8");
+ * assert.equal(back.layers[0].wq.weight.granularity, 8);
  * ```
  */
 export function encodeLlama2cQ80(
@@ -222,10 +226,12 @@ export function encodeLlama2cQ80(
  * ```ts
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
  * import { encodeLlama2cQ80, parseLlama2cQ80 } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1,
  *   nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8, sharedClassifier: false }), 1);
  * const back = parseLlama2cQ80(encodeLlama2cQ80(w));
- * console.log(back.config.sharedClassifier, back.classifier.weight.type); // false int8
+ * assert.equal(back.config.sharedClassifier, false);
+ * assert.equal(back.classifier.weight.type, "int8");
  * ```
  */
 export function parseLlama2cQ80(

@@ -33,12 +33,16 @@ export const MAX_ABS_WEIGHT = 65504;
  * ```ts
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
  * import { checkWeightValues } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1,
  *   nHeads: 2, vocabSize: 4, seqLen: 8 }), 1);
  * checkWeightValues(w, "ok.bin"); // fine
  * w.layers[0].rmsAtt[3] = NaN;
- * try { checkWeightValues(w, "bad.bin"); } catch (e) { console.log((e as Error).message); }
- * // bad.bin: tensor layers.0.attention_norm element 3 is NaN (not a usable weight)
+ * assert.throws(() => checkWeightValues(w, "bad.bin"), {
+ *   name: "FormatError",
+ *   message:
+ *     "bad.bin: tensor layers.0.attention_norm element 3 is NaN (not a usable weight)",
+ * });
  * ```
  */
 export function checkWeightValues(weights: ModelWeights, name: string): void {
@@ -76,7 +80,8 @@ export type ModelFormat = "archive" | "llama2c" | "llama2c-q80";
  * @example
  * ```ts
  * import { detectModelFormat } from "@proj/tinyllm";
- * console.log(detectModelFormat(new Uint8Array([0x1f, 0x8b, 8]))); // "archive"
+ * import assert from "node:assert/strict";
+ * assert.equal(detectModelFormat(new Uint8Array([0x1f, 0x8b, 8])), "archive");
  * ```
  */
 export function detectModelFormat(bytes: Uint8Array): ModelFormat {
@@ -122,11 +127,13 @@ export interface LoadedModel {
  * ```ts
  * import { loadModel, makeConfig, randomModelWeights, saveModelArchive,
  *   WordTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const tokenizer = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
  * const weights = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16,
  *   nLayers: 1, nHeads: 2, vocabSize: tokenizer.vocabSize, seqLen: 8 }), 1);
  * const m = await loadModel(await saveModelArchive({ weights, tokenizer }));
- * console.log(m.source, m.config.dim); // "archive" 8
+ * assert.equal(m.source, "archive");
+ * assert.equal(m.config.dim, 8);
  * ```
  */
 export async function loadModel(

@@ -7,8 +7,9 @@
  * @example
  * ```ts
  * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const f = decodeSafetensors(encodeSafetensors({ g: { shape: [2], data: new Float32Array([1, 2]) } }));
- * console.log(tensorF32(f, "g")); // Float32Array(2) [1, 2]
+ * assert.deepEqual([...tensorF32(f, "g")], [1, 2]);
  * ```
  *
  * @module

@@ -106,9 +106,11 @@ function leBytes(data: TensorData): Uint8Array {
  * @example
  * ```ts
  * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const bytes = encodeSafetensors({ w: { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) } }, { note: "hi" });
  * const f = decodeSafetensors(bytes);
- * console.log(tensorF32(f, "w"), f.metadata.note); // Float32Array(4) [1, 2, 3, 4] "hi"
+ * assert.deepEqual([...tensorF32(f, "w")], [1, 2, 3, 4]);
+ * assert.equal(f.metadata.note, "hi");
  * ```
  */
 export function encodeSafetensors(
@@ -182,12 +184,13 @@ export function encodeSafetensors(
  * ```ts
  * import { FormatError } from "@proj/tinyllm";
  * import { decodeSafetensors } from "@proj/tinyllm/io";
- * try {
- *   decodeSafetensors(new Uint8Array(5), "model.safetensors");
- * } catch (e) {
- *   console.log(e instanceof FormatError, (e as Error).message);
- *   // true "model.safetensors: truncated: 5 bytes, the header length alone needs 8"
- * }
+ * import assert from "node:assert/strict";
+ * assert.throws(
+ *   () => decodeSafetensors(new Uint8Array(5), "model.safetensors"),
+ *   new FormatError(
+ *     "model.safetensors: truncated: 5 bytes, the header length alone needs 8",
+ *   ),
+ * );
  * ```
  */
 export function decodeSafetensors(
@@ -368,8 +371,9 @@ function getTensor(
  * @example
  * ```ts
  * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const f = decodeSafetensors(encodeSafetensors({ g: { shape: [3], data: new Float32Array([1, 1, 1]) } }));
- * console.log(tensorF32(f, "g").length); // 3
+ * assert.equal(tensorF32(f, "g").length, 3);
  * ```
  */
 export function tensorF32(
@@ -406,10 +410,12 @@ export function quantKey(name: string): string {
  * ```ts
  * import type { QMatrix } from "@proj/tinyllm";
  * import { qmatrixTensors } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const m: QMatrix = { type: "int4", rows: 2, cols: 32, granularity: 32,
  *   data: new Uint8Array(32).fill(0x88), scales: new Float32Array(2) };
  * const { tensors, metadata } = qmatrixTensors("wq", m);
- * console.log(Object.keys(tensors), metadata); // ["wq", "wq.scales"] { "quant.wq": "int4:32" }
+ * assert.deepEqual(Object.keys(tensors), ["wq", "wq.scales"]);
+ * assert.deepEqual(metadata, { "quant.wq": "int4:32" });
  * ```
  */
 export function qmatrixTensors(
@@ -460,11 +466,14 @@ function payloadShape(type: WeightType, rows: number, cols: number): number[] {
  * import type { QMatrix } from "@proj/tinyllm";
  * import { decodeSafetensors, encodeSafetensors, qmatrixFromTensors,
  *   qmatrixTensors } from "@proj/tinyllm/io";
+ * import assert from "node:assert/strict";
  * const m: QMatrix = { type: "int8", rows: 2, cols: 2, granularity: "row",
  *   data: new Int8Array([32, -64, 95, 127]), scales: new Float32Array([0.03, 0.03]) };
  * const { tensors, metadata } = qmatrixTensors("w", m);
  * const back = qmatrixFromTensors(decodeSafetensors(encodeSafetensors(tensors, metadata)), "w", 2, 2);
- * console.log(back.type, back.granularity, back.data); // "int8" "row" Int8Array(4) [32, -64, 95, 127]
+ * assert.equal(back.type, "int8");
+ * assert.equal(back.granularity, "row");
+ * assert.deepEqual([...back.data], [32, -64, 95, 127]);
  * ```
  */
 export function qmatrixFromTensors(

@@ -22,8 +22,9 @@ import type { QMatrix } from "../quant/types.ts";
  * @example
  * ```ts
  * import { activationGroupSize, int8 } from "@proj/tinyllm/kernels";
+ * import assert from "node:assert/strict";
  * const m = int8.quantize(new Float32Array(2 * 64), 2, 64, "row");
- * console.log(activationGroupSize(m)); // 32
+ * assert.equal(activationGroupSize(m), 32);
  * ```
  */
 export function activationGroupSize(
@@ -92,9 +93,11 @@ export function quantizeActivations(
  * @example
  * ```ts
  * import { dequantizeActivations } from "@proj/tinyllm/kernels";
+ * import assert from "node:assert/strict";
  * const x = new Float32Array([1, 0.5, -0.25, 0]);
  * const xq = dequantizeActivations(x, 4); // steps of 1/127 (in float32)
- * console.log(Math.round(xq[1] * 127), Math.abs(xq[0] - 1) < 1e-6); // 64 true
+ * assert.equal(Math.round(xq[1] * 127), 64);
+ * assert.equal(Math.abs(xq[0] - 1) < 1e-6, true);
  * ```
  */
 export function dequantizeActivations(

@@ -15,10 +15,12 @@ import type { KernelTable } from "./types.ts";
  * @example
  * ```ts
  * import { fp32, JS_KERNELS } from "@proj/tinyllm/kernels";
+ * import assert from "node:assert/strict";
  * const m = fp32.quantize(new Float32Array([1, 2, 3, 4]), 2, 2, "tensor");
  * const out = new Float32Array(2);
  * JS_KERNELS.fp32.matvec(m, new Float32Array([1, 1]), out);
- * console.log(Array.from(out), JS_KERNELS.int8.activation); // [3, 7] "int8-groups"
+ * assert.deepEqual(Array.from(out), [3, 7]);
+ * assert.equal(JS_KERNELS.int8.activation, "int8-groups");
  * ```
  */
 export const JS_KERNELS: KernelTable = {

@@ -8,10 +8,12 @@
  * @example Quantize a matrix and multiply with the TypeScript kernel
  * ```ts
  * import { int8, kernelsFor } from "@proj/tinyllm/kernels";
+ * import assert from "node:assert/strict";
  * const m = int8.quantize(new Float32Array([1, -1, 2, -2]), 2, 2, "row");
  * const out = new Float32Array(2);
  * kernelsFor("int8", "js").matvec(m, new Float32Array([1, 0]), out);
- * console.log(out[0].toFixed(2), out[1].toFixed(2)); // "1.00" "2.00"
+ * assert.equal(out[0].toFixed(2), "1.00");
+ * assert.equal(out[1].toFixed(2), "2.00");
  * ```
  *
  * @module

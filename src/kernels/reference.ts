@@ -42,10 +42,11 @@ const cache = new Map<string, LinearKernels>();
  * @example
  * ```ts
  * import { int4, referenceKernels } from "@proj/tinyllm/kernels";
+ * import assert from "node:assert/strict";
  * const m = int4.quantize(new Float32Array([1, -1, 2, -2]), 2, 2, "row");
  * const out = new Float32Array(2);
  * referenceKernels("int4").matvec(m, new Float32Array([1, 0]), out);
- * console.log(Array.from(out)); // [1, 2]
+ * assert.deepEqual(Array.from(out), [1, 2]);
  * ```
  */
 export function referenceKernels(typeName: string): LinearKernels {

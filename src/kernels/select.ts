@@ -17,7 +17,8 @@ import { WASM_KERNELS } from "./wasm.ts";
  * @example
  * ```ts
  * import { KERNEL_TABLES } from "@proj/tinyllm/kernels";
- * console.log(Object.keys(KERNEL_TABLES)); // ["js", "wasm"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(Object.keys(KERNEL_TABLES), ["js", "wasm"]);
  * ```
  */
 export const KERNEL_TABLES: Readonly<Record<"js" | "wasm", KernelTable>> = {
@@ -37,7 +38,8 @@ export const KERNEL_TABLES: Readonly<Record<"js" | "wasm", KernelTable>> = {
  * @example
  * ```ts
  * import { kernelsFor } from "@proj/tinyllm/kernels";
- * console.log(kernelsFor("int8", "js").backend); // "js"
+ * import assert from "node:assert/strict";
+ * assert.equal(kernelsFor("int8", "js").backend, "js");
  * ```
  */
 export function kernelsFor(

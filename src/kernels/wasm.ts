@@ -45,11 +45,13 @@ export function placedBytes(m: QMatrix): number {
  * ```ts
  * import { fp32, placeMatrix } from "@proj/tinyllm/kernels";
  * import { createArena, wasmVariant } from "@proj/tinyllm/wasm";
+ * import assert from "node:assert/strict";
  * if (wasmVariant() !== "none") {
  *   const m = fp32.quantize(new Float32Array([1, 2, 3, 4]), 2, 2, "tensor");
  *   const arena = createArena(1024);
  *   const placed = placeMatrix(arena, m);
- *   console.log(arena.owns(placed.data), Array.from(placed.data)); // true [ 1, 2, 3, 4 ]
+ *   assert.equal(arena.owns(placed.data), true);
+ *   assert.deepEqual(Array.from(placed.data), [ 1, 2, 3, 4 ]);
  * }
  * ```
  */
@@ -370,11 +372,12 @@ const int4Wasm: LinearKernels = {
  * ```ts
  * import { fp32, WASM_KERNELS } from "@proj/tinyllm/kernels";
  * import { wasmVariant } from "@proj/tinyllm/wasm";
+ * import assert from "node:assert/strict";
  * if (wasmVariant() !== "none") {
  *   const m = fp32.quantize(new Float32Array([1, 2, 3, 4]), 2, 2, "tensor");
  *   const out = new Float32Array(2);
  *   WASM_KERNELS.fp32.matvec(m, new Float32Array([1, 1]), out);
- *   console.log(Array.from(out)); // [3, 7]
+ *   assert.deepEqual(Array.from(out), [3, 7]);
  * }
  * ```
  */

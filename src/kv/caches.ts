@@ -94,9 +94,10 @@ const f32 = (n: number): Float32Array => new Float32Array(n);
  * @example
  * ```ts
  * import { kvCacheBytes } from "@proj/tinyllm/kv";
+ * import assert from "node:assert/strict";
  * const cfg = { dim: 288, nHeads: 6, nKvHeads: 6, nLayers: 6, seqLen: 256 };
- * console.log(kvCacheBytes("fp32", cfg, 256)); // 3538944
- * console.log(kvCacheBytes("int8", cfg, 256)); // 958464
+ * assert.equal(kvCacheBytes("fp32", cfg, 256), 3538944);
+ * assert.equal(kvCacheBytes("int8", cfg, 256), 958464);
  * ```
  */
 export function kvCacheBytes(
@@ -120,11 +121,12 @@ export function kvCacheBytes(
  * @example
  * ```ts
  * import { KvCacheInt8 } from "@proj/tinyllm/kv";
+ * import assert from "node:assert/strict";
  * const c = new KvCacheInt8({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
  * c.store(0, 0, new Float32Array([1, -0.5, 0, 0.25]), new Float32Array([5, 6, 7, 8]));
  * const s = new Float32Array(1);
  * c.scores(0, 0, new Float32Array([2, 0, 0, 0]), 0, 0, s);
- * console.log(Math.abs(s[0] - 2) < 0.02); // true
+ * assert.equal(Math.abs(s[0] - 2) < 0.02, true);
  * ```
  */
 export class KvCacheInt8 implements KvCache {
@@ -249,8 +251,10 @@ export class KvCacheInt8 implements KvCache {
  * @example
  * ```ts
  * import { KvCacheRing } from "@proj/tinyllm/kv";
+ * import assert from "node:assert/strict";
  * const c = new KvCacheRing({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 }, 2);
- * console.log(c.firstVisible(0), c.firstVisible(5)); // 0 4
+ * assert.equal(c.firstVisible(0), 0);
+ * assert.equal(c.firstVisible(5), 4);
  * ```
  */
 export class KvCacheRing implements KvCache {
@@ -342,11 +346,13 @@ export class KvCacheRing implements KvCache {
  * @example
  * ```ts
  * import { KvCacheFp32 } from "@proj/tinyllm/kv";
+ * import assert from "node:assert/strict";
  * const c = new KvCacheFp32({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
  * c.store(0, 0, new Float32Array([1, 0, 0, 0]), new Float32Array([5, 6, 7, 8]));
  * const s = new Float32Array(1);
  * c.scores(0, 0, new Float32Array([2, 0, 0, 0]), 0, 0, s);
- * console.log(s[0], c.byteSize); // 2 128
+ * assert.equal(s[0], 2);
+ * assert.equal(c.byteSize, 128);
  * ```
  */
 export class KvCacheFp32 extends KvCacheRing {

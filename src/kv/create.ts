@@ -25,8 +25,9 @@ export interface CreateKvCacheOptions {
  * @example
  * ```ts
  * import { createKvCache } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const cfg = { dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 16 };
- * console.log(createKvCache("ring:4", cfg).capacity); // 4
+ * assert.equal(createKvCache("ring:4", cfg).capacity, 4);
  * ```
  */
 export function createKvCache(

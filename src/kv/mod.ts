@@ -7,8 +7,9 @@
  * @example
  * ```ts
  * import { kvCacheBytes } from "@proj/tinyllm/kv";
+ * import assert from "node:assert/strict";
  * const cfg = { dim: 288, nHeads: 6, nKvHeads: 6, nLayers: 6, seqLen: 256 };
- * console.log(kvCacheBytes("int8", cfg, 256) / kvCacheBytes("fp32", cfg, 256)); // 0.2708333333333333
+ * assert.equal(kvCacheBytes("int8", cfg, 256) / kvCacheBytes("fp32", cfg, 256), 0.2708333333333333);
  * ```
  *
  * @module

@@ -43,12 +43,14 @@ function inArena(
  * ```ts
  * import { wasmVariant } from "@proj/tinyllm/wasm";
  * import { KvCacheWasm } from "@proj/tinyllm/kv";
+ * import assert from "node:assert/strict";
  * if (wasmVariant() !== "none") {
  *   const c = new KvCacheWasm({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
  *   c.store(0, 0, new Float32Array([1, 0, 0, 0]), new Float32Array([5, 6, 7, 8]));
  *   const s = new Float32Array(1);
  *   c.scores(0, 0, new Float32Array([2, 0, 0, 0]), 0, 0, s);
- *   console.log(s[0], c.byteSize); // 2 128
+ *   assert.equal(s[0], 2);
+ *   assert.equal(c.byteSize, 128);
  * }
  * ```
  */

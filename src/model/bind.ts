@@ -36,8 +36,8 @@ const RUN_STATES_IN_ARENA = 4;
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { runStateMatvecBytes } from "@proj/tinyllm/model";
- * console.log(runStateMatvecBytes(makeConfig({ dim: 64, hiddenDim: 172,
- *   nLayers: 5, nHeads: 8, vocabSize: 512, seqLen: 512 })) > 0); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(runStateMatvecBytes(makeConfig({ dim: 64, hiddenDim: 172,   nLayers: 5, nHeads: 8, vocabSize: 512, seqLen: 512 })) > 0, true);
  * ```
  */
 export function runStateMatvecBytes(config: ModelConfig): number {
@@ -60,11 +60,12 @@ export function runStateMatvecBytes(config: ModelConfig): number {
  * @example
  * ```ts
  * import { bindKernels, makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1,
  *   nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8 }), 1);
- * console.log(bindKernels(w, "js").layers[0].wq.kernels.backend); // "js"
+ * assert.equal(bindKernels(w, "js").layers[0].wq.kernels.backend, "js");
  * const fast = bindKernels(w, "auto");
- * console.log(fast.classifier.weight === fast.tokenEmbedding); // true
+ * assert.equal(fast.classifier.weight === fast.tokenEmbedding, true);
  * ```
  */
 export function bindKernels(
@@ -120,9 +121,10 @@ export function bindKernels(
  * ```ts
  * import { bindKernels, makeConfig, randomModelWeights } from "@proj/tinyllm";
  * import { modelArena } from "@proj/tinyllm/model";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1,
  *   nHeads: 2, vocabSize: 10, seqLen: 4 }), 1);
- * console.log(modelArena(bindKernels(w, "js"))); // undefined
+ * assert.equal(modelArena(bindKernels(w, "js")), undefined);
  * ```
  */
 export function modelArena(weights: ModelWeights): WasmArena | undefined {

@@ -29,10 +29,11 @@ import type { LayerWeights, Linear, ModelWeights } from "./weights.ts";
  * @example
  * ```ts
  * import { fp32Matrix, linearOf } from "@proj/tinyllm/model";
+ * import assert from "node:assert/strict";
  * const lin = linearOf(fp32Matrix(new Float32Array([1, 2, 3, 4]), 2, 2));
  * const out = new Float32Array(2);
  * lin.kernels.matvec(lin.weight, new Float32Array([1, 1]), out);
- * console.log(out); // Float32Array [3, 7]
+ * assert.deepEqual([...out], [3, 7]);
  * ```
  */
 export function linearOf(weight: QMatrix): Linear {
@@ -48,8 +49,11 @@ export function linearOf(weight: QMatrix): Linear {
  * @example
  * ```ts
  * import { fp32Matrix } from "@proj/tinyllm/model";
+ * import assert from "node:assert/strict";
  * const m = fp32Matrix(new Float32Array(6), 2, 3);
- * console.log(m.rows, m.cols, m.type); // 2 3 "fp32"
+ * assert.equal(m.rows, 2);
+ * assert.equal(m.cols, 3);
+ * assert.equal(m.type, "fp32");
  * ```
  */
 export function fp32Matrix(
@@ -71,13 +75,15 @@ export function fp32Matrix(
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { assembleWeights, fp32Matrix, isMatrix } from "@proj/tinyllm/model";
+ * import assert from "node:assert/strict";
  * const c = makeConfig({ dim: 4, hiddenDim: 8, nLayers: 1, nHeads: 1,
  *   vocabSize: 5, seqLen: 4 });
  * const w = assembleWeights(c, (t) => {
  *   const data = new Float32Array(t.size).fill(0.5);
  *   return isMatrix(t.spec) ? fp32Matrix(data, t.shape[0], t.shape[1]) : data;
  * });
- * console.log(w.layers[0].w2.weight.cols, w.classifier.weight === w.tokenEmbedding); // 8 true
+ * assert.equal(w.layers[0].w2.weight.cols, 8);
+ * assert.equal(w.classifier.weight === w.tokenEmbedding, true);
  * ```
  */
 export function assembleWeights(
@@ -119,9 +125,11 @@ export function assembleWeights(
  * @example
  * ```ts
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 2,
  *   nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8, positional: "learned" }), 3);
- * console.log(w.layers.length, w.positionEmbedding?.length); // 2 128
+ * assert.equal(w.layers.length, 2);
+ * assert.equal(w.positionEmbedding?.length, 128);
  * ```
  */
 export function randomModelWeights(

@@ -18,9 +18,11 @@ export type Positional = "rope" | "learned";
  * @example
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const cfg = makeConfig({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8,
  *   nKvHeads: 4, vocabSize: 512, seqLen: 512 });
- * console.log(cfg.positional, cfg.ropeDim); // "rope" 8
+ * assert.equal(cfg.positional, "rope");
+ * assert.equal(cfg.ropeDim, 8);
  * ```
  */
 export interface ModelConfig {
@@ -71,9 +73,12 @@ export type ConfigShape = Pick<
  * @example
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const cfg = makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2,
  *   vocabSize: 10, seqLen: 8, ropeStyle: "neox" });
- * console.log(cfg.nKvHeads, cfg.ropeStyle, cfg.sharedClassifier); // 2 "neox" true
+ * assert.equal(cfg.nKvHeads, 2);
+ * assert.equal(cfg.ropeStyle, "neox");
+ * assert.equal(cfg.sharedClassifier, true);
  * ```
  */
 export function makeConfig(
@@ -104,7 +109,8 @@ export function makeConfig(
  * @example
  * ```ts
  * import { headSize } from "@proj/tinyllm/model";
- * console.log(headSize({ dim: 64, nHeads: 8 })); // 8
+ * import assert from "node:assert/strict";
+ * assert.equal(headSize({ dim: 64, nHeads: 8 }), 8);
  * ```
  */
 export function headSize(cfg: Pick<ModelConfig, "dim" | "nHeads">): number {
@@ -116,7 +122,8 @@ export function headSize(cfg: Pick<ModelConfig, "dim" | "nHeads">): number {
  * @example
  * ```ts
  * import { kvDim } from "@proj/tinyllm/model";
- * console.log(kvDim({ dim: 64, nHeads: 8, nKvHeads: 4 })); // 32
+ * import assert from "node:assert/strict";
+ * assert.equal(kvDim({ dim: 64, nHeads: 8, nKvHeads: 4 }), 32);
  * ```
  */
 export function kvDim(
@@ -130,12 +137,13 @@ export function kvDim(
  * @example
  * ```ts
  * import { makeConfig, validateConfig } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const cfg = makeConfig({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8,
  *   vocabSize: 512, seqLen: 512 });
  * try {
  *   validateConfig({ ...cfg, nKvHeads: 3 });
  * } catch (e) {
- *   console.log((e as Error).message); // nKvHeads (3) must divide nHeads (8)
+ *   assert.equal((e as Error).message, "nKvHeads (3) must divide nHeads (8)");
  * }
  * ```
  */
@@ -266,9 +274,12 @@ function validateFields(cfg: ModelConfig): void {
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { ropeShape } from "@proj/tinyllm/model";
+ * import assert from "node:assert/strict";
  * const s = ropeShape(makeConfig({ dim: 64, hiddenDim: 128, nLayers: 1, nHeads: 4,
  *   vocabSize: 10, seqLen: 8, ropeStyle: "neox", ropeDim: 8 }));
- * console.log(s.headSize, s.ropeDim, s.style); // 16 8 "neox"
+ * assert.equal(s.headSize, 16);
+ * assert.equal(s.ropeDim, 8);
+ * assert.equal(s.style, "neox");
  * ```
  */
 export function ropeShape(config: ModelConfig): RopeShape {

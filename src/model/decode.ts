@@ -66,9 +66,10 @@ export interface RunState {
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { createRunState } from "@proj/tinyllm/model";
+ * import assert from "node:assert/strict";
  * const s = createRunState(makeConfig({ dim: 64, hiddenDim: 172, nLayers: 5,
  *   nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512 }));
- * console.log(s.logits.length); // 512
+ * assert.equal(s.logits.length, 512);
  * ```
  */
 export function createRunState(
@@ -113,12 +114,13 @@ export function createRunState(
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
  * import { createRunState, forwardToken } from "@proj/tinyllm/model";
  * import { KvCacheFp32 } from "@proj/tinyllm/kv";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 2,
  *   nHeads: 4, nKvHeads: 2, vocabSize: 10, seqLen: 8 }), 1);
  * const state = createRunState(w.config);
  * const cache = new KvCacheFp32(w.config);
  * const logits = forwardToken(w, state, cache, 1, 0);
- * console.log(logits.length); // 10
+ * assert.equal(logits.length, 10);
  * ```
  */
 export function forwardToken(

@@ -9,10 +9,11 @@
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
  * import { createRunState, forwardToken } from "@proj/tinyllm/model";
  * import { KvCacheFp32 } from "@proj/tinyllm/kv";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1,
  *   nHeads: 2, vocabSize: 10, seqLen: 8 }), 1);
  * const logits = forwardToken(w, createRunState(w.config), new KvCacheFp32(w.config), 1, 0);
- * console.log(logits.length); // 10
+ * assert.equal(logits.length, 10);
  * ```
  *
  * @module

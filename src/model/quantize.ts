@@ -32,7 +32,10 @@ import type { Linear, ModelWeights } from "./weights.ts";
  * @example
  * ```ts
  * import { DEFAULT_QUANTIZATION } from "@proj/tinyllm";
- * console.log(DEFAULT_QUANTIZATION.int8, DEFAULT_QUANTIZATION.int4, DEFAULT_QUANTIZATION.quantizeEmbedding); // row 32 true
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_QUANTIZATION.int8, "row");
+ * assert.equal(DEFAULT_QUANTIZATION.int4, 32);
+ * assert.equal(DEFAULT_QUANTIZATION.quantizeEmbedding, true);
  * ```
  */
 export const DEFAULT_QUANTIZATION: {
@@ -80,8 +83,9 @@ export interface QuantizeOptions {
  * ```ts
  * import { fitGranularity } from "@proj/tinyllm/model";
  * import { int4 } from "@proj/tinyllm/kernels";
- * console.log(fitGranularity(int4, 64, 172, 32)); // 86
- * console.log(fitGranularity(int4, 64, 288, 32)); // 32
+ * import assert from "node:assert/strict";
+ * assert.equal(fitGranularity(int4, 64, 172, 32), 86);
+ * assert.equal(fitGranularity(int4, 64, 288, 32), 32);
  * ```
  */
 export function fitGranularity(
@@ -139,11 +143,13 @@ function convert(
  * @example
  * ```ts
  * import { makeConfig, modelByteSize, quantizeModel, randomModelWeights } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 32, hiddenDim: 64, nLayers: 1,
  *   nHeads: 2, vocabSize: 64, seqLen: 8 }), 1);
  * const q = quantizeModel(w, "int8", 32);
- * console.log(q.layers[0].wq.weight.type, q.tokenEmbedding === q.classifier.weight); // int8 true
- * console.log(modelByteSize(q) < modelByteSize(w) / 3); // true
+ * assert.equal(q.layers[0].wq.weight.type, "int8");
+ * assert.equal(q.tokenEmbedding === q.classifier.weight, true);
+ * assert.equal(modelByteSize(q) < modelByteSize(w) / 3, true);
  * ```
  */
 export function quantizeModel(
@@ -215,10 +221,11 @@ export function quantizeModel(
  * @example
  * ```ts
  * import { makeConfig, modelByteSize, randomModelWeights } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1,
  *   nHeads: 2, vocabSize: 10, seqLen: 4 }), 1);
  * // embedding 10×8 + 4 × 8×8 + 3 × 16×8 + 3 norms of 8, all fp32
- * console.log(modelByteSize(w)); // 4 * (80 + 256 + 384 + 24) = 2976
+ * assert.equal(modelByteSize(w), 4 * (80 + 256 + 384 + 24)); // 2976
  * ```
  */
 export function modelByteSize(weights: ModelWeights): number {
@@ -233,9 +240,10 @@ export function modelByteSize(weights: ModelWeights): number {
  * ```ts
  * import { makeConfig, modelByteSize, modelFp32ByteSize, quantizeModel,
  *   randomModelWeights } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1,
  *   nHeads: 2, vocabSize: 10, seqLen: 4 }), 1);
- * console.log(modelFp32ByteSize(quantizeModel(w, "int4", 8)) === modelByteSize(w)); // true
+ * assert.equal(modelFp32ByteSize(quantizeModel(w, "int4", 8)) === modelByteSize(w), true);
  * ```
  */
 export function modelFp32ByteSize(weights: ModelWeights): number {

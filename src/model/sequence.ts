@@ -103,9 +103,10 @@ export interface Activations {
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { createActivations } from "@proj/tinyllm/model";
+ * import assert from "node:assert/strict";
  * const acts = createActivations(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1,
  *   nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }), 2, 5);
- * console.log(acts.logits.length); // 110
+ * assert.equal(acts.logits.length, 110);
  * ```
  */
 export function createActivations(
@@ -203,13 +204,14 @@ function project(lin: Linear, x: Float32Array, n: number, out: Float32Array) {
  * import { makeConfig } from "@proj/tinyllm";
  * import { createActivations, sequenceForward } from "@proj/tinyllm/model";
  * import { initParams, paramLayout, paramViews, weightsFromParams } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const cfg = makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
  *   nKvHeads: 1, vocabSize: 11, seqLen: 5 });
  * const layout = paramLayout(cfg);
  * const weights = weightsFromParams(cfg, paramViews(layout, initParams(layout, 1)));
  * const acts = createActivations(cfg, 1, 5);
  * const loss = sequenceForward(weights, acts, [1, 2, 3, 4, 5], [2, 3, 4, 5, 6]);
- * console.log(Math.abs(loss - Math.log(11)) < 0.1); // true: untrained ≈ uniform
+ * assert.ok(Math.abs(loss - Math.log(11)) < 0.1); // untrained ≈ uniform
  * ```
  */
 export function sequenceForward(

@@ -33,10 +33,13 @@ function llama2cShape(
  * @example A random-weight stories15M-shaped model
  * ```ts
  * import { LLAMA2C_SHAPES, randomModelWeights } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const cfg = LLAMA2C_SHAPES["15M"];
- * console.log(cfg.dim, cfg.nLayers, cfg.vocabSize); // 288 6 32000
+ * assert.equal(cfg.dim, 288);
+ * assert.equal(cfg.nLayers, 6);
+ * assert.equal(cfg.vocabSize, 32000);
  * const small = randomModelWeights(LLAMA2C_SHAPES["260K"], 1);
- * console.log(small.layers.length); // 5
+ * assert.equal(small.layers.length, 5);
  * ```
  */
 export const LLAMA2C_SHAPES: Readonly<

@@ -84,7 +84,8 @@ const always = (): boolean => true;
  * @example List a config's tensors with their GGUF names
  * ```ts
  * import { TENSORS } from "@proj/tinyllm/model";
- * console.log(TENSORS.map((t) => t.gguf).filter((n) => n?.startsWith("blk")).length); // 12
+ * import assert from "node:assert/strict";
+ * assert.equal(TENSORS.map((t) => t.gguf).filter((n) => n?.startsWith("blk")).length, 12);
  * ```
  */
 export const TENSORS: readonly TensorSpec[] = [
@@ -289,7 +290,8 @@ export const TENSORS: readonly TensorSpec[] = [
  * @example
  * ```ts
  * import { isMatrix, TENSORS } from "@proj/tinyllm/model";
- * console.log(TENSORS.filter(isMatrix).length); // 9
+ * import assert from "node:assert/strict";
+ * assert.equal(TENSORS.filter(isMatrix).length, 9);
  * ```
  */
 export function isMatrix(spec: TensorSpec): boolean {
@@ -343,10 +345,17 @@ function tensorAt(
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { modelTensors } from "@proj/tinyllm/model";
+ * import assert from "node:assert/strict";
  * const c = makeConfig({ dim: 8, hiddenDim: 16, nLayers: 2, nHeads: 2,
  *   vocabSize: 10, seqLen: 4, qkvBias: true });
- * console.log(modelTensors(c).map((t) => t.name).slice(0, 6));
- * // ["tokenEmbedding", "layers.0.rmsAtt", "layers.0.wq", "layers.0.wk", "layers.0.wv", "layers.0.bq"]
+ * assert.deepEqual(modelTensors(c).map((t) => t.name).slice(0, 6), [
+ *   "tokenEmbedding",
+ *   "layers.0.rmsAtt",
+ *   "layers.0.wq",
+ *   "layers.0.wk",
+ *   "layers.0.wv",
+ *   "layers.0.bq",
+ * ]);
  * ```
  */
 export function modelTensors(config: ModelConfig): ModelTensor[] {
@@ -377,10 +386,11 @@ export function modelTensors(config: ModelConfig): ModelTensor[] {
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { forEachTensor } from "@proj/tinyllm/model";
+ * import assert from "node:assert/strict";
  * let n = 0;
  * forEachTensor(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2,
  *   vocabSize: 10, seqLen: 4 }), (t) => { n += t.size; });
- * console.log(n); // 80 + 8 + 4·64 + 8 + 3·128 + 8 = 744
+ * assert.equal(n, 80 + 8 + 4 * 64 + 8 + 3 * 128 + 8); // 744
  * ```
  */
 export function forEachTensor(
@@ -398,8 +408,8 @@ export function forEachTensor(
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { parameterCount } from "@proj/tinyllm/model";
- * console.log(parameterCount(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1,
- *   nHeads: 2, vocabSize: 10, seqLen: 4 }))); // 744
+ * import assert from "node:assert/strict";
+ * assert.equal(parameterCount(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1,   nHeads: 2, vocabSize: 10, seqLen: 4 })), 744);
  * ```
  */
 export function parameterCount(config: ModelConfig): number {
@@ -420,10 +430,11 @@ export type TensorValue = QMatrix | Float32Array;
  * ```ts
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
  * import { modelTensors, tensorValue } from "@proj/tinyllm/model";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1,
  *   nHeads: 2, vocabSize: 10, seqLen: 4 }), 1);
  * const wq = modelTensors(w.config).find((t) => t.name === "layers.0.wq")!;
- * console.log(tensorValue(w, wq) === w.layers[0].wq.weight); // true
+ * assert.equal(tensorValue(w, wq) === w.layers[0].wq.weight, true);
  * ```
  */
 export function tensorValue(
@@ -451,10 +462,12 @@ export function tensorValue(
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
  * import { mapLinears } from "@proj/tinyllm/model";
  * import { referenceKernels } from "@proj/tinyllm/kernels";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1,
  *   nHeads: 2, vocabSize: 10, seqLen: 4 }), 1);
  * const r = mapLinears(w, (l) => ({ weight: l.weight, kernels: referenceKernels(l.weight.type) }));
- * console.log(r.layers[0].w2.kernels.backend, r.rmsFinal === w.rmsFinal); // "reference" true
+ * assert.equal(r.layers[0].w2.kernels.backend, "reference");
+ * assert.equal(r.rmsFinal === w.rmsFinal, true);
  * ```
  */
 export function mapLinears(

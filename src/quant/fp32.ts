@@ -27,10 +27,12 @@ function fp32LayoutSizes(
  * @example
  * ```ts
  * import { fp32 } from "@proj/tinyllm/kernels";
+ * import assert from "node:assert/strict";
  * const m = fp32.quantize(new Float32Array([1, 2, 3, 4]), 2, 2, "tensor");
  * const row = new Float32Array(2);
  * fp32.dequantizeRow(m, 1, row);
- * console.log(Array.from(row), fp32.byteSize(m)); // [3, 4] 16
+ * assert.deepEqual(Array.from(row), [3, 4]);
+ * assert.equal(fp32.byteSize(m), 16);
  * ```
  */
 export const fp32: WeightType = {

@@ -94,8 +94,9 @@ export function scaleStrides(
  * @example
  * ```ts
  * import { granularityToString } from "@proj/tinyllm";
- * console.log(granularityToString(32)); // "32"
- * console.log(granularityToString("row")); // "row"
+ * import assert from "node:assert/strict";
+ * assert.equal(granularityToString(32), "32");
+ * assert.equal(granularityToString("row"), "row");
  * ```
  */
 export function granularityToString(granularity: Granularity): string {
@@ -109,8 +110,9 @@ export function granularityToString(granularity: Granularity): string {
  * @example
  * ```ts
  * import { parseGranularity } from "@proj/tinyllm";
- * console.log(parseGranularity("32")); // 32
- * console.log(parseGranularity("tensor")); // "tensor"
+ * import assert from "node:assert/strict";
+ * assert.equal(parseGranularity("32"), 32);
+ * assert.equal(parseGranularity("tensor"), "tensor");
  * ```
  */
 export function parseGranularity(text: string): Granularity {

@@ -16,10 +16,11 @@ import type { QMatrix, WeightType } from "./types.ts";
  * @example Packed bytes of a 1×4 matrix
  * ```ts
  * import { int4 } from "@proj/tinyllm/kernels";
+ * import assert from "node:assert/strict";
  * const m = int4.quantize(new Float32Array([7, -7, 1, 0]), 1, 4, "tensor");
  * // codes 7, -7, 1, 0 → nibbles 15, 1, 9, 8 → bytes 0x1f, 0x89
- * console.log(Array.from(m.data)); // [31, 137]
- * console.log(int4.byteSize(m)); // 2 bytes + 1 scale = 6
+ * assert.deepEqual(Array.from(m.data), [31, 137]);
+ * assert.equal(int4.byteSize(m), 2 + 4); // 2 bytes + 1 scale
  * ```
  */
 export const int4: WeightType = symmetricType({

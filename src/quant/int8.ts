@@ -15,10 +15,11 @@ import type { QMatrix, WeightType } from "./types.ts";
  * @example Quantize, dequantize, measure
  * ```ts
  * import { int8 } from "@proj/tinyllm/kernels";
+ * import assert from "node:assert/strict";
  * const w = new Float32Array([0.5, -1, 0.25, 1, 2, 0, -2, 1]);
  * const m = int8.quantize(w, 2, 4, "row");
- * console.log(Array.from(m.data)); // [64, -127, 32, 127, 127, 0, -127, 64]
- * console.log(int8.byteSize(m)); // 8 bytes of codes + 2 scales = 16
+ * assert.deepEqual(Array.from(m.data), [64, -127, 32, 127, 127, 0, -127, 64]);
+ * assert.equal(int8.byteSize(m), 8 + 2 * 4); // 8 bytes of codes + 2 scales
  * ```
  */
 export const int8: WeightType = symmetricType({

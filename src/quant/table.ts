@@ -18,8 +18,11 @@ import type { WeightType } from "./types.ts";
  * @example Loop over the table
  * ```ts
  * import { WEIGHT_TYPES } from "@proj/tinyllm";
- * for (const t of Object.values(WEIGHT_TYPES)) console.log(t.name, t.bitsPerWeight);
- * // fp32 32, int8 8, int4 4
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
+ *   Object.values(WEIGHT_TYPES).map((t) => [t.name, t.bitsPerWeight]),
+ *   [["fp32", 32], ["int8", 8], ["int4", 4]],
+ * );
  * ```
  */
 export const WEIGHT_TYPES: Readonly<Record<string, WeightType>> = {
@@ -35,7 +38,8 @@ export const WEIGHT_TYPES: Readonly<Record<string, WeightType>> = {
  * @example
  * ```ts
  * import { weightType } from "@proj/tinyllm";
- * console.log(weightType("int4").bitsPerWeight); // 4
+ * import assert from "node:assert/strict";
+ * assert.equal(weightType("int4").bitsPerWeight, 4);
  * ```
  */
 export function weightType(name: string): WeightType {
@@ -57,7 +61,8 @@ export function weightType(name: string): WeightType {
  * @example
  * ```ts
  * import { int4, rowBytes } from "@proj/tinyllm/kernels";
- * console.log(rowBytes(int4, 64)); // 32
+ * import assert from "node:assert/strict";
+ * assert.equal(rowBytes(int4, 64), 32);
  * ```
  */
 export function rowBytes(type: WeightType, cols: number): number {

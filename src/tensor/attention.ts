@@ -57,9 +57,10 @@ function axpy(
  * @example
  * ```ts
  * import { softmax } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const x = new Float32Array([0, Math.log(3)]);
  * softmax(x, 0, 2, 1);
- * console.log(x); // [0.25, 0.75]
+ * assert.deepEqual([...x].map((p) => +p.toFixed(6)), [0.25, 0.75]);
  * ```
  */
 export function softmax(
@@ -86,12 +87,13 @@ export function softmax(
  * @example
  * ```ts
  * import { attentionForward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const shape = { batch: 1, seqLen: 2, nHeads: 1, nKvHeads: 1, headSize: 2 };
  * const q = new Float32Array(4), k = new Float32Array(4);
  * const v = new Float32Array([1, 2, 3, 4]);
  * const out = new Float32Array(4), att = new Float32Array(4);
  * attentionForward(out, att, q, k, v, shape);
- * console.log(out); // [1, 2, 2, 3]: position 1 averages v0 and v1
+ * assert.deepEqual([...out], [1, 2, 2, 3]); // position 1 averages v0 and v1
  * ```
  */
 export function attentionForward(
@@ -132,6 +134,7 @@ export function attentionForward(
  * @example
  * ```ts
  * import { attentionBackward, attentionForward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const shape = { batch: 1, seqLen: 2, nHeads: 1, nKvHeads: 1, headSize: 2 };
  * const q = new Float32Array(4), k = new Float32Array(4), v = new Float32Array(4);
  * const out = new Float32Array(4), att = new Float32Array(4);
@@ -139,7 +142,7 @@ export function attentionForward(
  * const dq = new Float32Array(4), dk = new Float32Array(4), dv = new Float32Array(4);
  * attentionBackward(dq, dk, dv, new Float32Array(2), new Float32Array([1, 0, 1, 0]),
  *   att, q, k, v, shape);
- * console.log(dv); // [1.5, 0, 0.5, 0]
+ * assert.deepEqual([...dv], [1.5, 0, 0.5, 0]);
  * ```
  */
 export function attentionBackward(

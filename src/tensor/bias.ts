@@ -11,9 +11,10 @@
  * @example
  * ```ts
  * import { biasForward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const x = new Float32Array([1, 2, 3, 4]);
  * biasForward(x, new Float32Array([10, 20]), 2, 2);
- * console.log(x); // [11, 22, 13, 24]
+ * assert.deepEqual([...x], [11, 22, 13, 24]);
  * ```
  */
 export function biasForward(
@@ -34,9 +35,10 @@ export function biasForward(
  * @example
  * ```ts
  * import { biasBackward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const db = new Float32Array(2);
  * biasBackward(db, new Float32Array([1, 2, 3, 4]), 2, 2);
- * console.log(db); // [4, 6]
+ * assert.deepEqual([...db], [4, 6]);
  * ```
  */
 export function biasBackward(

@@ -20,9 +20,10 @@ function rowMax(x: Float32Array, o: number, n: number): number {
  * @example
  * ```ts
  * import { crossEntropyForward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const losses = new Float32Array(1), lse = new Float32Array(1);
  * const loss = crossEntropyForward(losses, lse, new Float32Array(4), [2], 1, 4);
- * console.log(loss.toFixed(4)); // "1.3863" = ln 4
+ * assert.equal(loss.toFixed(4), "1.3863"); // ln 4
  * ```
  */
 export function crossEntropyForward(
@@ -59,10 +60,11 @@ export function crossEntropyForward(
  * @example
  * ```ts
  * import { crossEntropyBackward, crossEntropyForward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const logits = new Float32Array(4), losses = new Float32Array(1), lse = new Float32Array(1);
  * crossEntropyForward(losses, lse, logits, [2], 1, 4);
  * crossEntropyBackward(logits, lse, [2], 1, 4, 1);
- * console.log(logits); // [0.25, 0.25, -0.75, 0.25]
+ * assert.deepEqual([...logits], [0.25, 0.25, -0.75, 0.25]);
  * ```
  */
 export function crossEntropyBackward(
@@ -99,7 +101,8 @@ const POW2_NEG = /* @__PURE__ */ (() => {
  * @example
  * ```ts
  * import { expNonPositive } from "@proj/tinyllm/tensor";
- * console.log(Math.abs(expNonPositive(-1) / Math.exp(-1) - 1) < 2e-7); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(Math.abs(expNonPositive(-1) / Math.exp(-1) - 1) < 2e-7, true);
  * ```
  */
 export function expNonPositive(x: number): number {
@@ -124,9 +127,11 @@ export function expNonPositive(x: number): number {
  * @example
  * ```ts
  * import { crossEntropyForwardToProbs } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const logits = new Float32Array(4), losses = new Float32Array(1);
  * const loss = crossEntropyForwardToProbs(losses, logits, [2], 1, 4);
- * console.log(loss.toFixed(4), logits); // "1.3863" [0.25, 0.25, 0.25, 0.25]
+ * assert.equal(loss.toFixed(4), "1.3863");
+ * assert.deepEqual([...logits], [0.25, 0.25, 0.25, 0.25]);
  * ```
  */
 export function crossEntropyForwardToProbs(
@@ -164,9 +169,10 @@ export function crossEntropyForwardToProbs(
  * @example
  * ```ts
  * import { crossEntropyBackwardFromProbs } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const probs = new Float32Array([0.25, 0.25, 0.25, 0.25]);
  * crossEntropyBackwardFromProbs(probs, [2], 1, 4, 1);
- * console.log(probs); // [0.25, 0.25, -0.75, 0.25]
+ * assert.deepEqual([...probs], [0.25, 0.25, -0.75, 0.25]);
  * ```
  */
 export function crossEntropyBackwardFromProbs(

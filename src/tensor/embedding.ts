@@ -15,11 +15,12 @@ export type RowReader = (row: number, out: Float32Array) => void;
  * @example
  * ```ts
  * import { embeddingForward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const table = new Float32Array([0, 0, 1, 2, 3, 4]); // 3 rows of width 2
  * const out = new Float32Array(4);
  * const readRow = (r: number, o: Float32Array) => o.set(table.subarray(2 * r, 2 * r + 2));
  * embeddingForward(out, [2, 1], readRow, null, 2, 2, 2);
- * console.log(out); // [3, 4, 1, 2]
+ * assert.deepEqual([...out], [3, 4, 1, 2]);
  * ```
  */
 export function embeddingForward(
@@ -49,9 +50,10 @@ export function embeddingForward(
  * @example
  * ```ts
  * import { embeddingBackward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const dtable = new Float32Array(6);
  * embeddingBackward(dtable, null, new Float32Array([1, 1, 2, 2]), [1, 1], 2, 2, 2);
- * console.log(dtable); // [0, 0, 3, 3, 0, 0]
+ * assert.deepEqual([...dtable], [0, 0, 3, 3, 0, 0]);
  * ```
  */
 export function embeddingBackward(

@@ -14,9 +14,10 @@
  * @example
  * ```ts
  * import { matmulF32 } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const out = new Float32Array(2);
  * matmulF32(out, new Float32Array([1, 1]), new Float32Array([1, 2, 3, 4]), 1, 2, 2);
- * console.log(out); // [3, 7]
+ * assert.deepEqual([...out], [3, 7]);
  * ```
  */
 export function matmulF32(
@@ -62,10 +63,12 @@ export function matmulF32(
  * @example
  * ```ts
  * import { matmulBackwardF32 } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const dx = new Float32Array(2), dw = new Float32Array(4);
  * matmulBackwardF32(dx, dw, new Float32Array([1, 0]), new Float32Array([5, 6]),
  *   new Float32Array([1, 2, 3, 4]), 1, 2, 2);
- * console.log(dx, dw); // [1, 2] [5, 6, 0, 0]
+ * assert.deepEqual([...dx], [1, 2]);
+ * assert.deepEqual([...dw], [5, 6, 0, 0]);
  * ```
  */
 export function matmulBackwardF32(

@@ -70,10 +70,11 @@ function copyBack(
  * ```ts
  * import { wasmVariant } from "@proj/tinyllm/wasm";
  * import { matmulF32Wasm } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * if (wasmVariant() !== "none") {
  *   const out = new Float32Array(2);
  *   matmulF32Wasm(out, new Float32Array([1, 2]), new Float32Array([1, 1, 2, -1]), 1, 2, 2);
- *   console.log(Array.from(out)); // [ 3, 0 ]
+ *   assert.deepEqual(Array.from(out), [ 3, 0 ]);
  * }
  * ```
  */
@@ -106,11 +107,13 @@ export function matmulF32Wasm(
  * ```ts
  * import { wasmVariant } from "@proj/tinyllm/wasm";
  * import { matmulBackwardF32Wasm } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * if (wasmVariant() !== "none") {
  *   const dx = new Float32Array(2), dw = new Float32Array(4);
  *   matmulBackwardF32Wasm(dx, dw, new Float32Array([1, 0]), new Float32Array([3, 4]),
  *     new Float32Array([1, 2, 5, 6]), 1, 2, 2);
- *   console.log(Array.from(dx), Array.from(dw)); // [ 1, 2 ] [ 3, 4, 0, 0 ]
+ *   assert.deepEqual(Array.from(dx), [ 1, 2 ]);
+ *   assert.deepEqual(Array.from(dw), [ 3, 4, 0, 0 ]);
  * }
  * ```
  */

@@ -7,9 +7,10 @@
  * @example
  * ```ts
  * import { rmsnormForward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const out = new Float32Array(2), rstd = new Float32Array(1);
  * rmsnormForward(out, rstd, new Float32Array([3, 4]), new Float32Array([1, 1]), 1, 2, 0);
- * console.log(out[0].toFixed(4)); // "0.8485"
+ * assert.equal(out[0].toFixed(4), "0.8485");
  * ```
  *
  * @module

@@ -14,9 +14,11 @@
  * @example
  * ```ts
  * import { rmsnormForward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const out = new Float32Array(2), rstd = new Float32Array(1);
  * rmsnormForward(out, rstd, new Float32Array([3, 4]), new Float32Array([1, 1]), 1, 2, 0);
- * console.log(out); // ≈ [0.8485, 1.1314]: x / rms(x), rms = √12.5
+ * // x / rms(x), rms = √12.5
+ * assert.deepEqual([...out].map((v) => +v.toFixed(4)), [0.8485, 1.1314]);
  * ```
  */
 export function rmsnormForward(
@@ -47,13 +49,14 @@ export function rmsnormForward(
  * @example
  * ```ts
  * import { rmsnormBackward, rmsnormForward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const x = new Float32Array([3, 4]), w = new Float32Array([1, 1]);
  * const out = new Float32Array(2), rstd = new Float32Array(1);
  * rmsnormForward(out, rstd, x, w, 1, 2, 0);
  * const dx = new Float32Array(2), dw = new Float32Array(2);
  * // the output is scale-invariant in x, so moving along x changes nothing
  * rmsnormBackward(dx, dw, new Float32Array([3, 4]), x, w, rstd, 1, 2);
- * console.log(Math.abs(dx[0] * 3 + dx[1] * 4) < 1e-6); // true
+ * assert.equal(Math.abs(dx[0] * 3 + dx[1] * 4) < 1e-6, true);
  * ```
  */
 export function rmsnormBackward(

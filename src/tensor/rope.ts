@@ -46,9 +46,10 @@ export interface RopeTable extends RopeShape {
  * @example
  * ```ts
  * import { ropeSetPosition, ropeTable } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const t = ropeTable({ headSize: 2, ropeDim: 2, style: "interleaved", theta: 10000 }, 1);
  * ropeSetPosition(t, 0, 1);
- * console.log(t.cos[0].toFixed(4)); // "0.5403": cos of 1 rad
+ * assert.equal(t.cos[0].toFixed(4), "0.5403"); // cos of 1 rad
  * ```
  */
 export function ropeSetPosition(
@@ -73,8 +74,10 @@ export function ropeSetPosition(
  * @example
  * ```ts
  * import { ropeTable } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const t = ropeTable({ headSize: 4, ropeDim: 4, style: "interleaved", theta: 10000 }, 8);
- * console.log(t.cos.length, t.cos[0]); // 16 1
+ * assert.equal(t.cos.length, 16);
+ * assert.equal(t.cos[0], 1);
  * ```
  */
 export function ropeTable(
@@ -141,10 +144,12 @@ function rotate(
  * @example
  * ```ts
  * import { ropeForward, ropeTable } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const x = new Float32Array([1, 0, 1, 0, 1, 0, 1, 0]); // 2 positions × width 4
  * const shape = { headSize: 4, ropeDim: 4, style: "interleaved" as const, theta: 10000 };
  * ropeForward(x, 2, 4, 2, ropeTable(shape, 2));
- * console.log(x[0], x[4].toFixed(4)); // 1 "0.5403" (position 1 rotates by 1 rad)
+ * assert.equal(x[0], 1);
+ * assert.equal(x[4].toFixed(4), "0.5403"); // position 1 rotates by 1 rad
  * ```
  */
 export function ropeForward(
@@ -164,11 +169,12 @@ export function ropeForward(
  * @example
  * ```ts
  * import { ropeBackward, ropeForward, ropeTable } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const t = ropeTable({ headSize: 2, ropeDim: 2, style: "neox", theta: 10000 }, 3);
  * const x = new Float32Array([1, 2, 3, 4, 5, 6]);
  * ropeForward(x, 3, 2, 3, t);
  * ropeBackward(x, 3, 2, 3, t); // the inverse rotation
- * console.log(x.map(Math.round)); // [1, 2, 3, 4, 5, 6]
+ * assert.deepEqual([...x].map(Math.round), [1, 2, 3, 4, 5, 6]);
  * ```
  */
 export function ropeBackward(

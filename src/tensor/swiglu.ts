@@ -12,9 +12,10 @@
  * @example
  * ```ts
  * import { swigluForward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const out = new Float32Array(1);
  * swigluForward(out, new Float32Array([0]), new Float32Array([5]), 1);
- * console.log(out[0]); // 0: silu(0) = 0
+ * assert.equal(out[0], 0); // silu(0) = 0
  * ```
  */
 export function swigluForward(
@@ -37,9 +38,11 @@ export function swigluForward(
  * @example
  * ```ts
  * import { swigluBackward } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const dh1 = new Float32Array(1), dh3 = new Float32Array(1);
  * swigluBackward(dh1, dh3, new Float32Array([1]), new Float32Array([0]), new Float32Array([2]), 1);
- * console.log(dh1[0], dh3[0]); // 1 0: silu'(0) = 0.5, times h3 = 2
+ * assert.equal(dh1[0], 1); // silu'(0) = 0.5, times h3 = 2
+ * assert.equal(dh3[0], 0);
  * ```
  */
 export function swigluBackward(

@@ -45,7 +45,8 @@ export interface TrainKernels {
  * @example
  * ```ts
  * import { jsTrainKernels } from "@proj/tinyllm/tensor";
- * console.log(jsTrainKernels.backend); // "js"
+ * import assert from "node:assert/strict";
+ * assert.equal(jsTrainKernels.backend, "js");
  * ```
  */
 export const jsTrainKernels: TrainKernels = {
@@ -60,7 +61,8 @@ export const jsTrainKernels: TrainKernels = {
  * @example
  * ```ts
  * import { wasmTrainKernels } from "@proj/tinyllm/tensor";
- * console.log(wasmTrainKernels.backend); // "wasm"
+ * import assert from "node:assert/strict";
+ * assert.equal(wasmTrainKernels.backend, "wasm");
  * ```
  */
 export const wasmTrainKernels: TrainKernels = {
@@ -77,11 +79,12 @@ export const wasmTrainKernels: TrainKernels = {
  * @example
  * ```ts
  * import { trainKernels } from "@proj/tinyllm/tensor";
+ * import assert from "node:assert/strict";
  * const k = trainKernels("auto");
  * const out = new Float32Array(1);
  * k.matmul(out, new Float32Array([1, 2]), new Float32Array([3, 4]), 1, 2, 1);
- * console.log(out[0]); // 11
- * console.log(trainKernels("js").backend); // js
+ * assert.equal(out[0], 11);
+ * assert.equal(trainKernels("js").backend, "js");
  * ```
  */
 export function trainKernels(backend: Backend): TrainKernels {

@@ -108,10 +108,11 @@ export function presplit(text: string): string[] {
  * @example Train, encode, decode
  * ```ts
  * import { BpeTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const tok = BpeTokenizer.train("the cat and the hat and the bat ".repeat(20), 270);
  * const ids = tok.encode("the cat 🐈", { bos: false });
- * console.log(tok.decode(ids)); // "the cat 🐈"
- * console.log(tok.vocabSize); // 270
+ * assert.equal(tok.decode(ids), "the cat 🐈");
+ * assert.equal(tok.vocabSize, 270);
  * ```
  */
 export class BpeTokenizer implements Tokenizer {
@@ -203,8 +204,9 @@ export class BpeTokenizer implements Tokenizer {
    * @example
    * ```ts
    * import { BpeTokenizer } from "@proj/tinyllm";
+   * import assert from "node:assert/strict";
    * const t = BpeTokenizer.train("aaab aaab aaab", 259);
-   * console.log(t.merges); // Int32Array [97, 97]
+   * assert.deepEqual([...t.merges], [97, 97]);
    * ```
    */
   static train(

@@ -37,7 +37,8 @@ import {
  * @example
  * ```ts
  * import { GGUF_TOKEN_TYPE } from "@proj/tinyllm/tokenizer";
- * console.log(GGUF_TOKEN_TYPE.CONTROL); // 3
+ * import assert from "node:assert/strict";
+ * assert.equal(GGUF_TOKEN_TYPE.CONTROL, 3);
  * ```
  */
 export const GGUF_TOKEN_TYPE = {
@@ -57,7 +58,8 @@ export const GGUF_TOKEN_TYPE = {
  * @example
  * ```ts
  * import { GGUF_TOKEN_ATTR } from "@proj/tinyllm/tokenizer";
- * console.log(GGUF_TOKEN_ATTR.CONTROL); // 8
+ * import assert from "node:assert/strict";
+ * assert.equal(GGUF_TOKEN_ATTR.CONTROL, 8);
  * ```
  */
 export const GGUF_TOKEN_ATTR = {
@@ -275,15 +277,16 @@ type Fragment = { id: number } | { start: number; end: number };
  * @example A tiny SentencePiece vocabulary
  * ```ts
  * import { GgufTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const tok = new GgufTokenizer({
  *   model: "llama",
  *   tokens: ["<unk>", "<s>", "</s>", "▁", "h", "i", "▁h", "▁hi"],
  *   scores: [0, 0, 0, -1, -2, -3, -4, -5],
  *   tokenTypes: [2, 3, 3, 1, 1, 1, 1, 1],
  * });
- * console.log(tok.encode("hi")); // [1, 7]  (BOS, "▁hi")
- * console.log(tok.decode([7])); // "hi"
- * console.log(tok.decode([1, 7])); // " hi" (llama.cpp keeps the space after BOS)
+ * assert.deepEqual(tok.encode("hi"), [1, 7]); // BOS, "▁hi"
+ * assert.equal(tok.decode([7]), "hi");
+ * assert.equal(tok.decode([1, 7]), " hi"); // llama.cpp keeps the space after BOS
  * ```
  */
 export class GgufTokenizer implements Tokenizer {
@@ -1016,12 +1019,14 @@ const ID_KEYS: [IdField, string[]][] = [
  * @example
  * ```ts
  * import { ggufTokenizerData } from "@proj/tinyllm/tokenizer";
+ * import assert from "node:assert/strict";
  * const data = ggufTokenizerData(new Map<string, unknown>([
  *   ["tokenizer.ggml.model", "llama"],
  *   ["tokenizer.ggml.tokens", ["<unk>", "<s>", "</s>"]],
  *   ["tokenizer.ggml.bos_token_id", 1],
  * ]));
- * console.log(data.model, data.bosId); // llama 1
+ * assert.equal(data.model, "llama");
+ * assert.equal(data.bosId, 1);
  * ```
  *
  * @throws {FormatError} when a key is missing or has the wrong type
@@ -1070,6 +1075,7 @@ export function ggufTokenizerData(
  * @example
  * ```ts
  * import { tokenizerFromGguf } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const meta = new Map<string, unknown>([
  *   ["tokenizer.ggml.model", "gpt2"],
  *   ["tokenizer.ggml.pre", "gpt-2"],
@@ -1077,7 +1083,7 @@ export function ggufTokenizerData(
  *   ["tokenizer.ggml.merges", ["h i", "Ġ hi"]],
  * ]);
  * const tok = tokenizerFromGguf(meta);
- * console.log(tok.encode("hi hi")); // [2, 4]
+ * assert.deepEqual(tok.encode("hi hi"), [2, 4]);
  * ```
  */
 export function tokenizerFromGguf(

@@ -19,9 +19,11 @@ import { WordTokenizer } from "./word.ts";
  * @example
  * ```ts
  * import { tokenizerFromJSON, WordTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const tok = WordTokenizer.fromWords(["a", "b", "a"], { maxSize: 5 });
  * const back = tokenizerFromJSON(JSON.parse(JSON.stringify(tok.toJSON())));
- * console.log(back.kind, back.vocabSize); // word 6
+ * assert.equal(back.kind, "word");
+ * assert.equal(back.vocabSize, 6);
  * ```
  */
 export function tokenizerFromJSON(json: unknown): Tokenizer {

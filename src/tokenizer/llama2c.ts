@@ -46,11 +46,12 @@ function printable(b: number): boolean {
  * @example Encode and decode like run.c
  * ```ts
  * import { Llama2cTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const pieces = ["<unk>", "\n<s>\n", "\n</s>\n", " ", "a", "b", " a", "ab", " ab"];
  * const tok = new Llama2cTokenizer(pieces.map((p) => new TextEncoder().encode(p)),
  *   new Float32Array([0, 0, 0, 0, 0, 0, -1, -2, -3]));
- * console.log(tok.encode("ab")); // [1, 8]
- * console.log(tok.decode([1, 8])); // "ab"
+ * assert.deepEqual(tok.encode("ab"), [1, 8]);
+ * assert.equal(tok.decode([1, 8]), "ab");
  * ```
  */
 export class Llama2cTokenizer implements Tokenizer {
@@ -276,10 +277,11 @@ export class Llama2cTokenizer implements Tokenizer {
    * @example
    * ```ts
    * import { Llama2cTokenizer } from "@proj/tinyllm";
+   * import assert from "node:assert/strict";
    * const t = new Llama2cTokenizer(["<unk>", "<s>", "</s>", " ", "x"].map((p) =>
    *   new TextEncoder().encode(p)), new Float32Array(5));
    * const back = Llama2cTokenizer.fromJSON(JSON.parse(JSON.stringify(t)));
-   * console.log(back.encode("x")); // [1, 3, 4]
+   * assert.deepEqual(back.encode("x"), [1, 3, 4]);
    * ```
    */
   static fromJSON(json: TokenizerJson): Llama2cTokenizer {
@@ -347,6 +349,7 @@ function fromBase64(s: string): Uint8Array {
  * @example
  * ```ts
  * import { parseLlama2cTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const enc = new TextEncoder();
  * const parts: number[] = [...new Uint8Array(new Int32Array([6]).buffer)];
  * for (const p of ["<unk>", "\n<s>\n", "\n</s>\n"]) {
@@ -355,7 +358,7 @@ function fromBase64(s: string): Uint8Array {
  *   parts.push(...enc.encode(p));
  * }
  * const tok = parseLlama2cTokenizer(new Uint8Array(parts), { vocabSize: 3 });
- * console.log(tok.vocabSize); // 3
+ * assert.equal(tok.vocabSize, 3);
  * ```
  */
 export function parseLlama2cTokenizer(
@@ -421,9 +424,10 @@ export function parseLlama2cTokenizer(
  * @example
  * ```ts
  * import { encodeLlama2cTokenizer, Llama2cTokenizer, parseLlama2cTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const t = new Llama2cTokenizer(["<unk>", "<s>", "</s>"].map((p) =>
  *   new TextEncoder().encode(p)), new Float32Array(3));
- * console.log(parseLlama2cTokenizer(encodeLlama2cTokenizer(t)).vocabSize); // 3
+ * assert.equal(parseLlama2cTokenizer(encodeLlama2cTokenizer(t)).vocabSize, 3);
  * ```
  */
 export function encodeLlama2cTokenizer(

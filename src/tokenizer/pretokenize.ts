@@ -169,8 +169,9 @@ const NO_CLEAN = { cleanSpaces: false } as const;
  * @example
  * ```ts
  * import { PRE_TOKENIZERS } from "@proj/tinyllm/tokenizer";
- * console.log(PRE_TOKENIZERS["qwen2"].cleanSpaces); // false
- * console.log("llama3" in PRE_TOKENIZERS); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(PRE_TOKENIZERS["qwen2"].cleanSpaces, false);
+ * assert.equal("llama3" in PRE_TOKENIZERS, true);
  * ```
  */
 export const PRE_TOKENIZERS: Readonly<Record<string, PreTokenizerSpec>> = {
@@ -306,7 +307,8 @@ export const PRE_TOKENIZERS: Readonly<Record<string, PreTokenizerSpec>> = {
  * @example
  * ```ts
  * import { preTokenizerSpec } from "@proj/tinyllm/tokenizer";
- * console.log(preTokenizerSpec("llama-bpe").addBos); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(preTokenizerSpec("llama-bpe").addBos, true);
  * ```
  *
  * @throws {ConfigError} on a value llama.cpp does not know
@@ -812,9 +814,10 @@ type Step =
  * @example Words of the gpt-2 pre-tokenizer
  * ```ts
  * import { PreTokenizer, PRE_TOKENIZERS } from "@proj/tinyllm/tokenizer";
+ * import assert from "node:assert/strict";
  * const pre = new PreTokenizer(PRE_TOKENIZERS["gpt-2"].regexes);
  * const cpts = Array.from("Hello world's 42", (c) => c.codePointAt(0)!);
- * console.log(pre.split(cpts)); // [5, 6, 2, 3]
+ * assert.deepEqual(pre.split(cpts), [5, 6, 2, 3]);
  * ```
  */
 export class PreTokenizer {

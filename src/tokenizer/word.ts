@@ -30,10 +30,11 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * import { WordTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const tok = WordTokenizer.fromWords(["the", "cat", "the", "dog"], { maxSize: 2 });
- * console.log(tok.vocabSize); // 6
- * console.log(tok.encode("the cat sat")); // [2, 4, 5, 1]
- * console.log(tok.decode(tok.encode("the cat"))); // "the cat"
+ * assert.equal(tok.vocabSize, 6);
+ * assert.deepEqual(tok.encode("the cat sat"), [2, 4, 5, 1]);
+ * assert.equal(tok.decode(tok.encode("the cat")), "the cat");
  * ```
  */
 export class WordTokenizer implements Tokenizer {
@@ -95,8 +96,9 @@ export class WordTokenizer implements Tokenizer {
    * @example
    * ```ts
    * import { WordTokenizer } from "@proj/tinyllm";
+   * import assert from "node:assert/strict";
    * const t = WordTokenizer.fromWords("b a b c a d".split(" "), { minCount: 2 });
-   * console.log(t.tokens.slice(4)); // ["b", "a"]
+   * assert.deepEqual(t.tokens.slice(4), ["b", "a"]);
    * ```
    */
   static fromWords(
@@ -198,7 +200,8 @@ export class WordTokenizer implements Tokenizer {
  * @example
  * ```ts
  * import { wordCounts } from "@proj/tinyllm";
- * console.log([...wordCounts(["a", "b", "a"])]); // [["a", 2], ["b", 1]]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...wordCounts(["a", "b", "a"])], [["a", 2], ["b", 1]]);
  * ```
  */
 export function wordCounts(words: readonly string[]): Map<string, number> {

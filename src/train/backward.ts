@@ -63,9 +63,10 @@ export interface BackwardState {
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { createBackwardState } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const s = createBackwardState(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1,
  *   nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }), 2, 5);
- * console.log(s.dres.length); // 80
+ * assert.equal(s.dres.length, 80);
  * ```
  */
 export function createBackwardState(
@@ -124,6 +125,7 @@ export function createBackwardState(
  * import { createActivations, sequenceForward } from "@proj/tinyllm/model";
  * import { createBackwardState, initParams, modelBackward, paramLayout,
  *   paramViews, weightsFromParams } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const cfg = makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
  *   nKvHeads: 1, vocabSize: 11, seqLen: 5 });
  * const layout = paramLayout(cfg);
@@ -134,7 +136,7 @@ export function createBackwardState(
  * sequenceForward(weightsFromParams(cfg, params), acts, tokens, targets);
  * modelBackward(params, paramViews(layout, grad), acts,
  *   createBackwardState(cfg, 1, 5), tokens, targets);
- * console.log(grad.some((g) => g !== 0)); // true
+ * assert.equal(grad.some((g) => g !== 0), true);
  * ```
  */
 export function modelBackward(

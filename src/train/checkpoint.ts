@@ -20,11 +20,12 @@ import type { CurvePoint, Trainer, TrainerState } from "./trainer.ts";
  * ```ts
  * import { checkpointInput, DEFAULT_HYPER, makeConfig, saveModelArchive,
  *   Trainer, WordTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const tok = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
  * const t = new Trainer(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, vocabSize: tok.vocabSize, seqLen: 4 }),
  *   { ...DEFAULT_HYPER, seqLen: 4, batch: 2, steps: 1 });
  * const bytes = await saveModelArchive(checkpointInput(t, tok, { preset: "demo" }));
- * console.log(bytes.length > 0); // true
+ * assert.equal(bytes.length > 0, true);
  * ```
  */
 export function checkpointInput(
@@ -57,11 +58,12 @@ export function checkpointInput(
  * ```ts
  * import { checkpointInput, DEFAULT_HYPER, loadModelArchive, makeConfig,
  *   resumeState, saveModelArchive, Trainer, WordTokenizer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const tok = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
  * const t = new Trainer(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, vocabSize: tok.vocabSize, seqLen: 4 }),
  *   { ...DEFAULT_HYPER, seqLen: 4, batch: 2, steps: 1 });
  * const a = await loadModelArchive(await saveModelArchive(checkpointInput(t, tok, {})));
- * console.log(resumeState(a).params.length === t.params.length); // true
+ * assert.equal(resumeState(a).params.length === t.params.length, true);
  * ```
  */
 export function resumeState(

@@ -15,7 +15,8 @@ import { Rng } from "../random.ts";
  * @example
  * ```ts
  * import { stepRng } from "@proj/tinyllm/train";
- * console.log(stepRng(1, 5).next() === stepRng(1, 5).next()); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(stepRng(1, 5).next() === stepRng(1, 5).next(), true);
  * ```
  */
 export function stepRng(seed: number, step: number): Rng {
@@ -32,10 +33,11 @@ export function stepRng(seed: number, step: number): Rng {
  * ```ts
  * import { Rng } from "@proj/tinyllm";
  * import { sampleBatch } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const data = Int32Array.from({ length: 100 }, (_, i) => i);
  * const x = new Int32Array(8), y = new Int32Array(8);
  * sampleBatch(data, 2, 4, new Rng(1), x, y);
- * console.log(y[0] === x[0] + 1); // true
+ * assert.equal(y[0] === x[0] + 1, true);
  * ```
  */
 export function sampleBatch(
@@ -70,10 +72,12 @@ export function sampleBatch(
  * @example
  * ```ts
  * import { evenWindow } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const data = Int32Array.from({ length: 10 }, (_, i) => i);
  * const x = new Int32Array(3), y = new Int32Array(3);
  * evenWindow(data, 1, 2, 3, x, y); // the last of 2 windows
- * console.log(x, y); // [6, 7, 8] [7, 8, 9]
+ * assert.deepEqual([...x], [6, 7, 8]);
+ * assert.deepEqual([...y], [7, 8, 9]);
  * ```
  */
 export function evenWindow(

@@ -8,9 +8,10 @@
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { initParams, paramLayout } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1,
  *   nHeads: 2, vocabSize: 10, seqLen: 4 }));
- * console.log(initParams(layout, 1).length); // 744
+ * assert.equal(initParams(layout, 1).length, 744);
  * ```
  *
  * @module

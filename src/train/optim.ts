@@ -28,11 +28,12 @@ export interface AdamWOptions {
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { adamwStep, paramLayout } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const p = new Float32Array(layout.size), g = new Float32Array(layout.size).fill(1);
  * const m = new Float32Array(layout.size), v = new Float32Array(layout.size);
  * adamwStep(layout, p, g, m, v, 1, 0.01, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
- * console.log(p[0].toFixed(4)); // "-0.0100"
+ * assert.equal(p[0].toFixed(4), "-0.0100");
  * ```
  */
 export function adamwStep(
@@ -70,8 +71,10 @@ export function adamwStep(
  * @example
  * ```ts
  * import { clipGradNorm } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const g = new Float32Array([3, 4]);
- * console.log(clipGradNorm(g, 1), g); // 5 Float32Array(2) [ 0.6..., 0.8... ]
+ * assert.equal(clipGradNorm(g, 1), 5);
+ * assert.deepEqual([...g].map((x) => +x.toFixed(6)), [0.6, 0.8]); // scaled to norm 1
  * ```
  */
 export function clipGradNorm(grads: Float32Array, maxNorm: number): number {
@@ -104,8 +107,10 @@ export interface ScheduleOptions {
  * @example
  * ```ts
  * import { learningRate } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const s = { lr: 1e-3, warmup: 10, steps: 100, minLr: 1e-4 };
- * console.log(learningRate(0, s), learningRate(9, s)); // 0.0001 0.001
+ * assert.equal(learningRate(0, s), 0.0001);
+ * assert.equal(learningRate(9, s), 0.001);
  * ```
  */
 export function learningRate(step: number, s: ScheduleOptions): number {

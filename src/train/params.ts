@@ -89,8 +89,10 @@ export interface ParamViews {
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { paramLayout } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
- * console.log(layout.specs[0].name, layout.size);
+ * assert.equal(layout.specs[0].name, "tokenEmbedding");
+ * assert.ok(layout.size > 0);
  * ```
  */
 export function paramLayout(config: ModelConfig): ParamLayout {
@@ -111,9 +113,10 @@ export function paramLayout(config: ModelConfig): ParamLayout {
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { paramLayout, paramViews } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const views = paramViews(layout, new Float32Array(layout.size));
- * console.log(views.layers[0].wq.length); // 64
+ * assert.equal(views.layers[0].wq.length, 64);
  * ```
  */
 export function paramViews(
@@ -147,9 +150,10 @@ export function paramViews(
  * import { fp32Matrix } from "@proj/tinyllm/model";
  * import { jsTrainKernels } from "@proj/tinyllm/tensor";
  * import { fp32LinearKernels } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const k = fp32LinearKernels(jsTrainKernels), out = new Float32Array(2);
  * k.matmul(fp32Matrix(new Float32Array([1, 2, 3, 4]), 2, 2), new Float32Array([1, 1]), 1, out);
- * console.log(out); // [3, 7]
+ * assert.deepEqual([...out], [3, 7]);
  * ```
  */
 export function fp32LinearKernels(kernels: TrainKernels): LinearKernels {
@@ -171,10 +175,11 @@ export function fp32LinearKernels(kernels: TrainKernels): LinearKernels {
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { paramLayout, paramViews, weightsFromParams } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1,
  *   nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const w = weightsFromParams(layout.config, paramViews(layout, new Float32Array(layout.size)));
- * console.log(w.classifier.weight === w.tokenEmbedding); // true
+ * assert.equal(w.classifier.weight === w.tokenEmbedding, true);
  * ```
  */
 export function weightsFromParams(
@@ -202,9 +207,10 @@ export function weightsFromParams(
  * ```ts
  * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
  * import { paramLayout, paramsFromWeights } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const w = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }), 1);
  * const flat = paramsFromWeights(paramLayout(w.config), w);
- * console.log(flat[0] === (w.tokenEmbedding.data as Float32Array)[0]); // true
+ * assert.equal(flat[0] === (w.tokenEmbedding.data as Float32Array)[0], true);
  * ```
  */
 export function paramsFromWeights(
@@ -236,9 +242,10 @@ export function paramsFromWeights(
  * ```ts
  * import { makeConfig } from "@proj/tinyllm";
  * import { initParams, paramLayout } from "@proj/tinyllm/train";
+ * import assert from "node:assert/strict";
  * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const flat = initParams(layout, 42);
- * console.log(flat.length === layout.size); // true
+ * assert.equal(flat.length === layout.size, true);
  * ```
  */
 export function initParams(

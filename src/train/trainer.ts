@@ -145,11 +145,12 @@ export interface TrainResult {
  * @example Train a tiny model on a repeating sequence
  * ```ts
  * import { DEFAULT_HYPER, makeConfig, Trainer } from "@proj/tinyllm";
+ * import assert from "node:assert/strict";
  * const cfg = makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, vocabSize: 5, seqLen: 8 });
  * const data = Int32Array.from({ length: 200 }, (_, i) => i % 5);
  * const t = new Trainer(cfg, { ...DEFAULT_HYPER, seqLen: 8, batch: 4, steps: 30, lr: 1e-2 });
  * const r = await t.run(data, data);
- * console.log(r.valLoss < Math.log(5)); // true
+ * assert.equal(r.valLoss < Math.log(5), true);
  * ```
  */
 export class Trainer {

@@ -7,9 +7,10 @@
  * @example
  * ```ts
  * import { createArena, wasmVariant } from "@proj/tinyllm/wasm";
+ * import assert from "node:assert/strict";
  * if (wasmVariant() !== "none") {
  *   const arena = createArena(4096);
- *   console.log(arena.owns(arena.allocF32(4))); // true
+ *   assert.equal(arena.owns(arena.allocF32(4)), true);
  * }
  * ```
  *

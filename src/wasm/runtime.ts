@@ -223,8 +223,10 @@ let support: WasmSupport | null = null;
  * @example
  * ```ts
  * import { wasmSupport } from "@proj/tinyllm/wasm";
+ * import assert from "node:assert/strict";
  * const s = wasmSupport();
- * console.log(typeof s.simd, typeof s.relaxed); // boolean boolean
+ * assert.equal(typeof s.simd, "boolean");
+ * assert.equal(typeof s.relaxed, "boolean");
  * ```
  */
 export function wasmSupport(): WasmSupport {
@@ -248,8 +250,9 @@ let forced: WasmVariant | null = null;
  * @example
  * ```ts
  * import { setWasmVariant, wasmVariant } from "@proj/tinyllm/wasm";
+ * import assert from "node:assert/strict";
  * setWasmVariant("none");
- * console.log(wasmVariant()); // none
+ * assert.equal(wasmVariant(), "none");
  * setWasmVariant(null);
  * ```
  */
@@ -269,7 +272,8 @@ export function setWasmVariant(v: WasmVariant | null): void {
  * @example
  * ```ts
  * import { wasmVariant } from "@proj/tinyllm/wasm";
- * console.log(["relaxed", "simd", "none"].includes(wasmVariant())); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(["relaxed", "simd", "none"].includes(wasmVariant()), true);
  * ```
  */
 export function wasmVariant(): WasmVariant {
@@ -286,7 +290,8 @@ export function wasmVariant(): WasmVariant {
  * @example
  * ```ts
  * import { resolveBackend } from "@proj/tinyllm/wasm";
- * console.log(resolveBackend("js")); // "js"
+ * import assert from "node:assert/strict";
+ * assert.equal(resolveBackend("js"), "js");
  * ```
  */
 export function resolveBackend(backend: Backend): "js" | "wasm" {
@@ -501,10 +506,12 @@ export class WasmArena {
  * @example
  * ```ts
  * import { createArena, wasmVariant } from "@proj/tinyllm/wasm";
+ * import assert from "node:assert/strict";
  * if (wasmVariant() !== "none") {
  *   const arena = createArena(4096);
  *   const x = arena.allocF32(16);
- *   console.log(x.length, arena.owns(x)); // 16 true
+ *   assert.equal(x.length, 16);
+ *   assert.equal(arena.owns(x), true);
  * }
  * ```
  */

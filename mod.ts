@@ -4,8 +4,9 @@
  * Load a tinyllm archive or a llama2.c checkpoint, generate text, quantize
  * weights to int8/int4, train a model from scratch and measure its
  * perplexity, in Deno, Node and the browser. This module is the public API;
- * it has no dependencies and takes bytes, never paths (`@proj/tinyllm/fs`
- * reads files in Deno). Internals live behind subpath exports:
+ * it uses web-standard APIs only and takes bytes, never paths
+ * (`@proj/tinyllm/fs` reads files in Deno); its one dependency is `nanotar`
+ * (the archive's tar), which `deno task bundle` builds into a single file. Internals live behind subpath exports:
  * `./model` (tensor table, forward passes), `./kernels` (weight types and
  * kernel tables), `./wasm` (the WebAssembly runtime), `./tensor` (layer
  * functions), `./kv` (KV caches), `./train` (parameters, backward,

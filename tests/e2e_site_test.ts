@@ -287,6 +287,7 @@ test({
           "withoutCacheMs",
           "withoutCacheStdMs",
           "speedup",
+          "backend",
         ]);
         await checkTable(page, "table-kvmemory", results.kvMemory!.rows, [
           "model",
@@ -311,6 +312,7 @@ test({
           "latencyMs",
           "latencyStdMs",
           "tokensPerSecond",
+          "backend",
         ]);
         await checkPlots(page, plots.filter((p) => p.startsWith("quant")));
       });

@@ -41,6 +41,7 @@ export default function Quantization({ data }: { data: SiteData }) {
               { key: "latencyMs", label: "latency (ms/token)" },
               { key: "latencyStdMs", label: "± std", secondary: true },
               { key: "tokensPerSecond", label: "tokens/s", secondary: true },
+              { key: "backend", label: "kernels", text: true },
             ]}
           />
         )

@@ -325,3 +325,20 @@ Deno.test("property: any single NaN or |w| > 65504 in a llama2.c checkpoint is r
     { numRuns: 100, seed: 4 },
   );
 });
+
+Deno.test("GGUF tokenizer: a NaN score is a FormatError naming the token", async () => {
+  const { GgufTokenizer } = await import("../src/tokenizer/gguf_tokenizer.ts");
+  const good = {
+    model: "llama",
+    tokens: ["<unk>", "<s>", "</s>", "▁", "h", "i", "▁h", "▁hi"],
+    scores: [0, 0, 0, -1, -2, -3, -4, -5],
+  };
+  assert.equal(new GgufTokenizer(good as never).vocabSize, 8);
+  assert.throws(
+    () =>
+      new GgufTokenizer(
+        { ...good, scores: [0, 0, 0, -1, NaN, -3, -4, -5] } as never,
+      ),
+    typed(FormatError, /tokenizer\.ggml\.scores\[4\] is NaN/),
+  );
+});

@@ -401,7 +401,16 @@ export class GgufTokenizer implements Tokenizer {
     this.#scores = new Float32Array(n);
     this.attrs = new Uint16Array(n);
     for (let i = 0; i < n; i++) {
-      if (data.scores) this.#scores[i] = data.scores[i];
+      if (data.scores) {
+        const score = data.scores[i];
+        // merges rank by score: NaN compares false with everything
+        if (typeof score !== "number" || Number.isNaN(score)) {
+          throw new FormatError(
+            `tokenizer.ggml.scores[${i}] is ${String(score)}, not a number`,
+          );
+        }
+        this.#scores[i] = score;
+      }
       this.attrs[i] = data.tokenTypes
         ? attrOfType(data.tokenTypes[i])
         : A.NORMAL;

@@ -16,7 +16,7 @@ import { generate, type GenerateOptions } from "../generate/generate.ts";
 import { bindKernels } from "../model/bind.ts";
 
 const USAGE =
-  "usage: generate --model M.bin|M.tar.gz [--tokenizer T.bin] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--no-cache | --cache fp32|int8|ring:N] [--backend auto|wasm|js]";
+  "usage: generate --model M.bin|M.tar.gz|M.gguf [--tokenizer T.bin] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--no-cache | --cache fp32|f16|int8|ring:N] [--backend auto|wasm|js] (a GGUF model's default cache is f16, as llama.cpp)";
 
 /**
  * Runs `generate` with command-line flags.
@@ -58,9 +58,9 @@ export async function main(args: string[]): Promise<void> {
     integer: true,
   });
   let cache = (v.cache ?? "fp32") as string;
-  if (!/^(fp32|int8|none|ring:[1-9]\d*)$/.test(cache)) {
+  if (!/^(fp32|f16|int8|none|ring:[1-9]\d*)$/.test(cache)) {
     throw new UsageError(
-      `--cache must be fp32, int8, none or ring:N, got "${cache}"`,
+      `--cache must be fp32, f16, int8, none or ring:N, got "${cache}"`,
     );
   }
   if (v["no-cache"]) {
@@ -80,6 +80,10 @@ export async function main(args: string[]): Promise<void> {
     tokenizer: v.tokenizer as string | undefined,
   });
   const weights = bindKernels(loaded.weights, backend as Backend);
+  // GGUF models attend as llama.cpp does unless told otherwise.
+  if (loaded.source === "gguf" && v.cache === undefined && !v["no-cache"]) {
+    cache = "f16";
+  }
   const options: GenerateOptions = {
     maxTokens,
     temperature,

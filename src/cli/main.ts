@@ -2,7 +2,7 @@
  * The `tinyllm` command line: `tinyllm <command> [flags]`.
  *
  * Commands: `generate`, `train`, `quantize`, `eval`, `convert`, `tokenize`,
- * `logits`.
+ * `logits`, `chat`.
  * Each command lives in its own module under `src/cli/` and exports
  * `main(args)`.
  *
@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import("./eval.ts")).main,
   tokenize: async () => (await import("./tokenize.ts")).main,
   logits: async () => (await import("./logits.ts")).main,
+  chat: async () => (await import("./chat.ts")).main,
 };
 
 /**

@@ -12,7 +12,7 @@ import {
   ConfigError,
   FormatError,
   generateText,
-  GgufTokenizer,
+  type GgufTokenizer,
   type LoadedModel,
   loadModel,
   TinyLlmError,

@@ -37,6 +37,7 @@ export {
   halfToFloat,
   roundToHalf,
 } from "./half.ts";
+export { ggmlHasWasm, ggmlMatmulWasm } from "./wasm.ts";
 
 /**
  * The ggml types tinyllm computes with, by ggml type id.

@@ -93,6 +93,26 @@ function gRoundHalf(x: f32): f32 {
   return (h & 0x8000) != 0 ? -f : f;
 }
 
+// [Σ lanes of a, Σ lanes of b, Σ lanes of c, Σ lanes of d]: four rows'
+// integer sums in one vector, so their scales apply in one multiply.
+// @ts-ignore: decorator
+@inline function gLaneSums4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(i32x4.shuffle(a, b, 0, 1, 4, 5), i32x4.shuffle(a, b, 2, 3, 6, 7));
+  const cd = i32x4.add(i32x4.shuffle(c, d, 0, 1, 4, 5), i32x4.shuffle(c, d, 2, 3, 6, 7));
+  return i32x4.add(i32x4.shuffle(ab, cd, 0, 2, 4, 6), i32x4.shuffle(ab, cd, 1, 3, 5, 7));
+}
+
+// The halves at p0..p3 as four floats (same scaling as gHalf, in one vector).
+// @ts-ignore: decorator
+@inline function gHalves4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
+  let v = i32x4.splat(<i32>load<u16>(p0));
+  v = i32x4.replace_lane(v, 1, <i32>load<u16>(p1));
+  v = i32x4.replace_lane(v, 2, <i32>load<u16>(p2));
+  v = i32x4.replace_lane(v, 3, <i32>load<u16>(p3));
+  const mag = f32x4.mul(i32x4.shl(v128.and(v, i32x4.splat(0x7fff)), 13), f32x4.splat(reinterpret<f32>(0x77800000)));
+  return v128.or(mag, i32x4.shl(v128.and(v, i32x4.splat(0x8000)), 16));
+}
+
 // Stores 16 int8 codes (one v128) as the activation operand of `mode` at
 // element offset `e` of the operand starting at `qa`.
 // @ts-ignore: decorator
@@ -113,7 +133,8 @@ function gRoundHalf(x: f32): f32 {
 /**
  * Q8_0 (and, with `s` ≠ 0, Q8_1) activations of `n` floats at x: per block of
  * 32, d[b] = half(max|x|/127) as a float, the codes into qa (per `mode`),
- * asum[b] = Σ codes, and for Q8_1 s[b] = half(d·Σ codes) with the unrounded d.
+ * asum[b] = d[b]·Σ codes (f32; the Q4_0/Q5_0 offset correction), and for
+ * Q8_1 s[b] = half(d·Σ codes) with the unrounded d.
  */
 export function ggmlQuantizeQ8(
   x: usize, n: i32, qa: usize, d: usize, s: usize, asum: usize, mode: i32,
@@ -146,8 +167,9 @@ export function ggmlQuantizeQ8(
     const e = <usize>b << 5;
     gStoreCodes(qa, e, q0, mode);
     gStoreCodes(qa, e + 16, q1, mode);
-    store<f32>(d + (<usize>b << 2), gRoundHalf(dd));
-    store<i32>(asum + (<usize>b << 2), sum);
+    const dh = gRoundHalf(dd);
+    store<f32>(d + (<usize>b << 2), dh);
+    store<f32>(asum + (<usize>b << 2), dh * <f32>sum);
     if (s != 0) store<f32>(s + (<usize>b << 2), gRoundHalf(dd * <f32>sum));
   }
 }
@@ -156,7 +178,9 @@ export function ggmlQuantizeQ8(
  * Q8_K activations of `n` floats at x (ggml's quantize_row_q8_K_ref): per
  * block of 256, iscale = −127/max (max = the first value of largest
  * magnitude), codes = min(127, round-half-even(iscale·x)) into qa (per
- * `mode`), d[b] = 1/iscale, bsums = Σ codes per 16 (i32).
+ * `mode`), d[b] = 1/iscale; per block 64 bytes at bsums: the 16 sums of
+ * codes per 16 (i16), then the 8 sums per 32 (i16, pairs of those), then 16
+ * bytes of padding.
  */
 export function ggmlQuantizeQ8K(
   x: usize, n: i32, qa: usize, d: usize, bsums: usize, mode: i32,
@@ -170,8 +194,8 @@ export function ggmlQuantizeQ8K(
     const e0 = <usize>b << 8;
     if (amax == 0) {
       store<f32>(d + (<usize>b << 2), 0);
+      memory.fill(bsums + (<usize>b << 6), 0, 64);
       for (let g = 0; g < 16; g++) {
-        store<i32>(bsums + ((<usize>(b * 16 + g)) << 2), 0);
         gStoreCodes(qa, e0 + (<usize>g << 4), i8x16.splat(0), mode);
       }
       continue;
@@ -193,10 +217,15 @@ export function ggmlQuantizeQ8K(
       const i1 = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(gp, 16), isv))), top);
       const i2 = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(gp, 32), isv))), top);
       const i3 = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(gp, 48), isv))), top);
-      store<i32>(bsums + ((<usize>(b * 16 + g)) << 2), gHsumI(i32x4.add(i32x4.add(i0, i1), i32x4.add(i2, i3))));
+      store<i16>(bsums + (<usize>b << 6) + (<usize>g << 1), <i16>gHsumI(i32x4.add(i32x4.add(i0, i1), i32x4.add(i2, i3))));
       const q = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(i0, i1), i16x8.narrow_i32x4_s(i2, i3));
       gStoreCodes(qa, e0 + (<usize>g << 4), q, mode);
     }
+    const bs = bsums + (<usize>b << 6);
+    v128.store(bs, i16x8.narrow_i32x4_s(
+      i32x4.extadd_pairwise_i16x8_s(v128.load(bs)),
+      i32x4.extadd_pairwise_i16x8_s(v128.load(bs, 16)),
+    ), 32);
     store<f32>(d + (<usize>b << 2), <f32>1 / iscale);
   }
 }
@@ -239,24 +268,25 @@ export function ggmlMatvecQ8_0(w: usize, qa: usize, d: usize, out: usize, rows: 
   const nb = cols >> 5;
   const rowBytes = <usize>nb * 34;
   let r = 0;
-  for (; r + 2 <= rows; r += 2) {
+  // four rows per pass share the activation loads and one scale multiply
+  for (; r + 4 <= rows; r += 4) {
     let w0 = w + <usize>r * rowBytes;
-    let w1 = w0 + rowBytes;
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+    let w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+    let acc = f32x4.splat(0);
     for (let b = 0; b < nb; b++) {
       const ap = qa + (<usize>b << 6);
-      let i0 = gDotQ8(i32x4.splat(0), w0 + 2, ap);
-      i0 = gDotQ8(i0, w0 + 18, ap + 32);
-      let i1 = gDotQ8(i32x4.splat(0), w1 + 2, ap);
-      i1 = gDotQ8(i1, w1 + 18, ap + 32);
-      const da = load<f32>(d + (<usize>b << 2));
-      acc0 = gMadd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(gHalf(w0) * da));
-      acc1 = gMadd(acc1, f32x4.convert_i32x4_s(i1), f32x4.splat(gHalf(w1) * da));
+      const i0 = gDotQ8(gDotQ8(i32x4.splat(0), w0 + 2, ap), w0 + 18, ap + 32);
+      const i1 = gDotQ8(gDotQ8(i32x4.splat(0), w1 + 2, ap), w1 + 18, ap + 32);
+      const i2 = gDotQ8(gDotQ8(i32x4.splat(0), w2 + 2, ap), w2 + 18, ap + 32);
+      const i3 = gDotQ8(gDotQ8(i32x4.splat(0), w3 + 2, ap), w3 + 18, ap + 32);
+      const dw = f32x4.mul(gHalves4(w0, w1, w2, w3), f32x4.splat(load<f32>(d + (<usize>b << 2))));
+      acc = gMadd(acc, f32x4.convert_i32x4_s(gLaneSums4(i0, i1, i2, i3)), dw);
       w0 += 34;
       w1 += 34;
+      w2 += 34;
+      w3 += 34;
     }
-    store<f32>(out + (<usize>r << 2), gHsum(acc0));
-    store<f32>(out + (<usize>r << 2), gHsum(acc1), 4);
+    v128.store(out + (<usize>r << 2), acc);
   }
   for (; r < rows; r++) {
     let w0 = w + <usize>r * rowBytes;
@@ -299,52 +329,54 @@ export function ggmlMatvecQ8_0(w: usize, qa: usize, d: usize, out: usize, rows: 
 
 /**
  * Q4_0 / Q5_0 (Q8_0 activations, mode 0 relaxed / 2 SIMD128) and Q4_1 / Q5_1
- * (Q8_1 activations): out[r] = Σ_b d_w·(d_a·Σ q·a − off·d_a·asum) for the
- * symmetric types (off 8 or 16), Σ_b d_w·d_a·Σ q·a + m_w·s_a for the others.
- * kind: 0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1.
+ * (Q8_1 activations): out[r] = Σ_b d_w·(d_a·Σ q·a − off·asum) for the
+ * symmetric types (off 8 or 16, asum = d_a·Σ a), Σ_b d_w·d_a·Σ q·a + m_w·s_a
+ * for the others. kind: 0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1.
  */
 export function ggmlMatvecQ4Q5(
   w: usize, qa: usize, d: usize, aux: usize, out: usize, rows: i32, cols: i32, kind: i32,
 ): void {
+  if (kind == 0) gQ4Q5(w, qa, d, aux, out, rows, cols, false, false);
+  else if (kind == 1) gQ4Q5(w, qa, d, aux, out, rows, cols, false, true);
+  else if (kind == 2) gQ4Q5(w, qa, d, aux, out, rows, cols, true, false);
+  else gQ4Q5(w, qa, d, aux, out, rows, cols, true, true);
+}
+
+// One specialisation per type (five, affine are constants after inlining).
+// @ts-ignore: decorator
+@inline function gQ4Q5(
+  w: usize, qa: usize, d: usize, aux: usize, out: usize, rows: i32, cols: i32, five: bool, affine: bool,
+): void {
   const nb = cols >> 5;
-  const five = kind >= 2;
-  const affine = (kind & 1) != 0;
-  const size: usize = kind == 0 ? 18 : kind == 1 ? 20 : kind == 2 ? 22 : 24;
-  const qsAt: usize = kind == 0 ? 2 : kind == 1 ? 4 : kind == 2 ? 6 : 8;
-  const qhAt: usize = kind == 2 ? 2 : 4;
-  const off: f32 = kind == 0 ? 8 : 16;
+  const size: usize = five ? (affine ? 24 : 22) : (affine ? 20 : 18);
+  const qsAt: usize = five ? (affine ? 8 : 6) : (affine ? 4 : 2);
+  const qhAt: usize = affine ? 4 : 2;
+  const off: f32 = five ? 16 : 8;
   const rowBytes = <usize>nb * size;
   const astep: usize = <usize>32 * gAB();
   let r = 0;
-  for (; r + 2 <= rows; r += 2) {
+  for (; r + 4 <= rows; r += 4) {
     let w0 = w + <usize>r * rowBytes;
-    let w1 = w0 + rowBytes;
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
-    let c0: f32 = 0, c1: f32 = 0;
+    let w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+    let acc = f32x4.splat(0);
+    let corr = f32x4.splat(0);
     for (let b = 0; b < nb; b++) {
       const ap = qa + <usize>b * astep;
-      const qh0 = five ? load<u32>(w0 + qhAt) : 0;
-      const qh1 = five ? load<u32>(w1 + qhAt) : 0;
-      const i0 = gDotNibbles(w0 + qsAt, ap, five, qh0);
-      const i1 = gDotNibbles(w1 + qsAt, ap, five, qh1);
-      const da = load<f32>(d + (<usize>b << 2));
-      const d0 = gHalf(w0), d1 = gHalf(w1);
-      acc0 = gMadd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(d0 * da));
-      acc1 = gMadd(acc1, f32x4.convert_i32x4_s(i1), f32x4.splat(d1 * da));
-      if (affine) {
-        const sa = load<f32>(aux + (<usize>b << 2));
-        c0 += gHalf(w0 + 2) * sa;
-        c1 += gHalf(w1 + 2) * sa;
-      } else {
-        const ca = off * da * <f32>load<i32>(aux + (<usize>b << 2));
-        c0 -= d0 * ca;
-        c1 -= d1 * ca;
-      }
+      const i0 = gDotNibbles(w0 + qsAt, ap, five, five ? load<u32>(w0 + qhAt) : 0);
+      const i1 = gDotNibbles(w1 + qsAt, ap, five, five ? load<u32>(w1 + qhAt) : 0);
+      const i2 = gDotNibbles(w2 + qsAt, ap, five, five ? load<u32>(w2 + qhAt) : 0);
+      const i3 = gDotNibbles(w3 + qsAt, ap, five, five ? load<u32>(w3 + qhAt) : 0);
+      const dw = gHalves4(w0, w1, w2, w3);
+      const bo = <usize>b << 2;
+      acc = gMadd(acc, f32x4.convert_i32x4_s(gLaneSums4(i0, i1, i2, i3)), f32x4.mul(dw, f32x4.splat(load<f32>(d + bo))));
+      if (affine) corr = gMadd(corr, gHalves4(w0 + 2, w1 + 2, w2 + 2, w3 + 2), f32x4.splat(load<f32>(aux + bo)));
+      else corr = gMadd(corr, dw, f32x4.splat(off * load<f32>(aux + bo)));
       w0 += size;
       w1 += size;
+      w2 += size;
+      w3 += size;
     }
-    store<f32>(out + (<usize>r << 2), gHsum(acc0) + c0);
-    store<f32>(out + (<usize>r << 2), gHsum(acc1) + c1, 4);
+    v128.store(out + (<usize>r << 2), affine ? f32x4.add(acc, corr) : f32x4.sub(acc, corr));
   }
   for (; r < rows; r++) {
     let w0 = w + <usize>r * rowBytes;
@@ -357,7 +389,7 @@ export function ggmlMatvecQ4Q5(
       const d0 = gHalf(w0);
       acc0 = gMadd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(d0 * da));
       if (affine) c0 += gHalf(w0 + 2) * load<f32>(aux + (<usize>b << 2));
-      else c0 -= d0 * (off * da * <f32>load<i32>(aux + (<usize>b << 2)));
+      else c0 -= d0 * (off * load<f32>(aux + (<usize>b << 2)));
       w0 += size;
     }
     store<f32>(out + (<usize>r << 2), gHsum(acc0) + c0);
@@ -366,29 +398,35 @@ export function ggmlMatvecQ4Q5(
 
 // ------------------------------------------------------- Q4_K, Q5_K
 
-// The 8 six-bit scales (into sc lanes) and mins (into mn lanes) of a
-// Q4_K/Q5_K block whose 12 scale bytes are at s.
+// The 8 six-bit scales (lanes 0..7) and mins (lanes 8..15) of a Q4_K/Q5_K
+// block whose 12 scale bytes are at s (16 bytes are read; the rest are quants).
 // @ts-ignore: decorator
-@inline function gScale(s: usize, j: i32): i32 {
-  return j < 4
-    ? <i32>(load<u8>(s + <usize>j) & 63)
-    : <i32>((load<u8>(s + <usize>(j + 4)) & 0xf) | ((load<u8>(s + <usize>(j - 4)) >> 6) << 4));
+@inline function gScalesK4(s: usize): v128 {
+  const q = v128.load(s);
+  // sc j<4: q[j]&63; sc j≥4: (q[j+4]&15) | (q[j−4]>>6)<<4;
+  // m j<4: q[j+4]&63; m j≥4: (q[j+4]>>4) | (q[j]>>6)<<4
+  const low = i8x16.shuffle(q, q, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+  const masked = v128.and(low, i8x16(63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 0, 0, 0, 0));
+  const highNibble = v128.and(i8x16.shr_u(low, 4), i8x16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15));
+  const top = i8x16.shuffle(q, i8x16.splat(0), 16, 16, 16, 16, 0, 1, 2, 3, 16, 16, 16, 16, 4, 5, 6, 7);
+  return v128.or(v128.or(masked, highNibble), i8x16.shl(i8x16.shr_u(top, 6), 4));
 }
+
+// i32 lanes all equal to unsigned byte j of v.
 // @ts-ignore: decorator
-@inline function gMin(s: usize, j: i32): i32 {
-  return j < 4
-    ? <i32>(load<u8>(s + <usize>(j + 4)) & 63)
-    : <i32>((load<u8>(s + <usize>(j + 4)) >> 4) | ((load<u8>(s + <usize>j) >> 6) << 4));
+@inline function gByteLanes(v: v128, j: u8): v128 {
+  return i8x16.swizzle(v, i32x4.splat(<i32>j | 0x80808000));
 }
 
 // Σ_j sc_j·Σ q·a over one 256-block of Q4_K (five = false) or Q5_K weights
-// at wb, activations at ap (mode 0/2).
+// at wb with scales/mins `sm` (gScalesK4), activations at ap (mode 0/2).
 // @ts-ignore: decorator
-@inline function gDotK45(wb: usize, ap: usize, five: bool): v128 {
+@inline function gDotK45(wb: usize, ap: usize, five: bool, sm: v128): v128 {
   const ab = gAB();
   const qs = wb + (five ? 48 : 16);
-  const sc = wb + 4;
   let isum = i32x4.splat(0);
+  const h0 = five ? v128.load(wb + 16) : i32x4.splat(0);
+  const h1 = five ? v128.load(wb + 32) : i32x4.splat(0);
   for (let c = 0; c < 4; c++) {
     const q = qs + (<usize>c << 5);
     const a = ap + (<usize>c << 6) * ab;
@@ -396,7 +434,6 @@ export function ggmlMatvecQ4Q5(
     let lo0 = v128.and(b0, i8x16.splat(15)), lo1 = v128.and(b1, i8x16.splat(15));
     let hi0 = i8x16.shr_u(b0, 4), hi1 = i8x16.shr_u(b1, 4);
     if (five) {
-      const h0 = v128.load(wb + 16), h1 = v128.load(wb + 32);
       const bitLo: i32 = 1 << (2 * c);
       const bitHi: i32 = 2 << (2 * c);
       const mlo = i8x16.splat(<i8>bitLo), mhi = i8x16.splat(<i8>bitHi);
@@ -410,54 +447,59 @@ export function ggmlMatvecQ4Q5(
     dlo = gDotU(dlo, lo1, a + (ab << 4));
     let dhi = gDotU(i32x4.splat(0), hi0, a + (ab << 5));
     dhi = gDotU(dhi, hi1, a + (ab << 5) + (ab << 4));
-    isum = i32x4.add(isum, i32x4.mul(dlo, i32x4.splat(gScale(sc, 2 * c))));
-    isum = i32x4.add(isum, i32x4.mul(dhi, i32x4.splat(gScale(sc, 2 * c + 1))));
+    isum = i32x4.add(isum, i32x4.mul(dlo, gByteLanes(sm, <u8>(2 * c))));
+    isum = i32x4.add(isum, i32x4.mul(dhi, gByteLanes(sm, <u8>(2 * c + 1))));
   }
   return isum;
 }
 
-// Σ_j m_j·(bsum_2j + bsum_2j+1) of one block (scale bytes at s, its 16 bsums at bs).
+// Σ_j m_j·(Σ codes of sub-block j) as lane sums: mins are lanes 8..15 of sm,
+// the 8 per-32 code sums are the i16x8 at bs + 32.
 // @ts-ignore: decorator
-@inline function gMinSum(s: usize, bs: usize): i32 {
-  let t = 0;
-  for (let j = 0; j < 8; j++) {
-    t += gMin(s, j) * (load<i32>(bs + (<usize>j << 3)) + load<i32>(bs + (<usize>j << 3), 4));
-  }
-  return t;
+@inline function gMinsK4(sm: v128, bs: usize): v128 {
+  return i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(sm), v128.load(bs, 32));
 }
 
 /**
  * Q4_K (five = 0) or Q5_K (five = 1) weights × Q8_K activations (mode 0/2):
- * out[r] = Σ_b d_a·(d_w·Σ_j sc_j·Σ q·a − dmin_w·Σ_j m_j·bsums).
+ * out[r] = Σ_b d_a·(d_w·Σ_j sc_j·Σ q·a − dmin_w·Σ_j m_j·Σ a).
  */
 export function ggmlMatvecQ45K(
   w: usize, qa: usize, d: usize, bsums: usize, out: usize, rows: i32, cols: i32, five: i32,
 ): void {
+  if (five != 0) gQ45K(w, qa, d, bsums, out, rows, cols, true);
+  else gQ45K(w, qa, d, bsums, out, rows, cols, false);
+}
+
+// @ts-ignore: decorator
+@inline function gQ45K(
+  w: usize, qa: usize, d: usize, bsums: usize, out: usize, rows: i32, cols: i32, five: bool,
+): void {
   const nb = cols >> 8;
-  const size: usize = five != 0 ? 176 : 144;
+  const size: usize = five ? 176 : 144;
   const rowBytes = <usize>nb * size;
   const astep: usize = <usize>256 * gAB();
   let r = 0;
-  for (; r + 2 <= rows; r += 2) {
+  for (; r + 4 <= rows; r += 4) {
     let w0 = w + <usize>r * rowBytes;
-    let w1 = w0 + rowBytes;
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
-    let c0: f32 = 0, c1: f32 = 0;
+    let w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+    let acc = f32x4.splat(0), corr = f32x4.splat(0);
     for (let b = 0; b < nb; b++) {
       const ap = qa + <usize>b * astep;
       const bs = bsums + (<usize>b << 6);
-      const da = load<f32>(d + (<usize>b << 2));
-      const i0 = five != 0 ? gDotK45(w0, ap, true) : gDotK45(w0, ap, false);
-      const i1 = five != 0 ? gDotK45(w1, ap, true) : gDotK45(w1, ap, false);
-      acc0 = gMadd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(gHalf(w0) * da));
-      acc1 = gMadd(acc1, f32x4.convert_i32x4_s(i1), f32x4.splat(gHalf(w1) * da));
-      c0 += gHalf(w0 + 2) * da * <f32>gMinSum(w0 + 4, bs);
-      c1 += gHalf(w1 + 2) * da * <f32>gMinSum(w1 + 4, bs);
+      const da = f32x4.splat(load<f32>(d + (<usize>b << 2)));
+      const s0 = gScalesK4(w0 + 4), s1 = gScalesK4(w1 + 4), s2 = gScalesK4(w2 + 4), s3 = gScalesK4(w3 + 4);
+      const i0 = gDotK45(w0, ap, five, s0), i1 = gDotK45(w1, ap, five, s1);
+      const i2 = gDotK45(w2, ap, five, s2), i3 = gDotK45(w3, ap, five, s3);
+      acc = gMadd(acc, f32x4.convert_i32x4_s(gLaneSums4(i0, i1, i2, i3)), f32x4.mul(gHalves4(w0, w1, w2, w3), da));
+      const m = gLaneSums4(gMinsK4(s0, bs), gMinsK4(s1, bs), gMinsK4(s2, bs), gMinsK4(s3, bs));
+      corr = gMadd(corr, f32x4.convert_i32x4_s(m), f32x4.mul(gHalves4(w0 + 2, w1 + 2, w2 + 2, w3 + 2), da));
       w0 += size;
       w1 += size;
+      w2 += size;
+      w3 += size;
     }
-    store<f32>(out + (<usize>r << 2), gHsum(acc0) - c0);
-    store<f32>(out + (<usize>r << 2), gHsum(acc1) - c1, 4);
+    v128.store(out + (<usize>r << 2), f32x4.sub(acc, corr));
   }
   for (; r < rows; r++) {
     let w0 = w + <usize>r * rowBytes;
@@ -466,9 +508,9 @@ export function ggmlMatvecQ45K(
     for (let b = 0; b < nb; b++) {
       const ap = qa + <usize>b * astep;
       const da = load<f32>(d + (<usize>b << 2));
-      const i0 = five != 0 ? gDotK45(w0, ap, true) : gDotK45(w0, ap, false);
-      acc0 = gMadd(acc0, f32x4.convert_i32x4_s(i0), f32x4.splat(gHalf(w0) * da));
-      c0 += gHalf(w0 + 2) * da * <f32>gMinSum(w0 + 4, bsums + (<usize>b << 6));
+      const s0 = gScalesK4(w0 + 4);
+      acc0 = gMadd(acc0, f32x4.convert_i32x4_s(gDotK45(w0, ap, five, s0)), f32x4.splat(gHalf(w0) * da));
+      c0 += gHalf(w0 + 2) * da * <f32>gHsumI(gMinsK4(s0, bsums + (<usize>b << 6)));
       w0 += size;
     }
     store<f32>(out + (<usize>r << 2), gHsum(acc0) - c0);
@@ -481,19 +523,26 @@ export function ggmlMatvecQ45K(
 // @ts-ignore: decorator
 @inline function gDotQ6K(wb: usize, ap: usize, bs: usize): v128 {
   const ab = gAB();
+  const scv = v128.load(wb + 192);
+  const sc16a = i16x8.extend_low_i8x16_s(scv), sc16b = i16x8.extend_high_i8x16_s(scv);
+  // the offset 32 of every quant: 32·Σ_g sc_g·bsum_g
+  const corr = i32x4.shl(i32x4.add(
+    i32x4.dot_i16x8_s(sc16a, v128.load(bs)),
+    i32x4.dot_i16x8_s(sc16b, v128.load(bs, 16)),
+  ), 5);
   let isum = i32x4.splat(0);
-  let corr = 0;
   for (let h = 0; h < 2; h++) {
     const ql = wb + (<usize>h << 6);
     const qh = wb + 128 + (<usize>h << 5);
-    const sc = wb + 192 + (<usize>h << 3);
+    const sc32 = h == 0 ? sc16a : sc16b;
+    const sA = i32x4.extend_low_i16x8_s(sc32), sB = i32x4.extend_high_i16x8_s(sc32);
     const a = ap + (<usize>h << 7) * ab;
     const l0 = v128.load(ql), l1 = v128.load(ql, 16);
     const l2 = v128.load(ql, 32), l3 = v128.load(ql, 48);
     const hb0 = v128.load(qh), hb1 = v128.load(qh, 16);
     const m15 = i8x16.splat(15), m48 = i8x16.splat(48);
     // quarter k of 32 elements: low nibbles of ql[0..32) (k=0), ql[32..64)
-    // (k=1), their high nibbles (k=2, 3); two bits of qh each, shifted to 4..5
+    // (k=1), their high nibbles (k=2, 3); two bits of qh each, moved to 4..5
     const q00 = v128.or(v128.and(l0, m15), v128.and(i8x16.shl(hb0, 4), m48));
     const q01 = v128.or(v128.and(l1, m15), v128.and(i8x16.shl(hb1, 4), m48));
     const q10 = v128.or(v128.and(l2, m15), v128.and(i8x16.shl(hb0, 2), m48));
@@ -503,20 +552,16 @@ export function ggmlMatvecQ45K(
     const q30 = v128.or(i8x16.shr_u(l2, 4), v128.and(i8x16.shr_u(hb0, 2), m48));
     const q31 = v128.or(i8x16.shr_u(l3, 4), v128.and(i8x16.shr_u(hb1, 2), m48));
     const s16 = ab << 4;
-    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q00, a), i32x4.splat(<i32>load<i8>(sc))));
-    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q01, a + s16), i32x4.splat(<i32>load<i8>(sc + 1))));
-    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q10, a + 2 * s16), i32x4.splat(<i32>load<i8>(sc + 2))));
-    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q11, a + 3 * s16), i32x4.splat(<i32>load<i8>(sc + 3))));
-    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q20, a + 4 * s16), i32x4.splat(<i32>load<i8>(sc + 4))));
-    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q21, a + 5 * s16), i32x4.splat(<i32>load<i8>(sc + 5))));
-    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q30, a + 6 * s16), i32x4.splat(<i32>load<i8>(sc + 6))));
-    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q31, a + 7 * s16), i32x4.splat(<i32>load<i8>(sc + 7))));
-    for (let g = 0; g < 8; g++) {
-      corr += <i32>load<i8>(sc + <usize>g) * load<i32>(bs + (<usize>(8 * h + g) << 2));
-    }
+    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q00, a), i32x4.shuffle(sA, sA, 0, 0, 0, 0)));
+    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q01, a + s16), i32x4.shuffle(sA, sA, 1, 1, 1, 1)));
+    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q10, a + 2 * s16), i32x4.shuffle(sA, sA, 2, 2, 2, 2)));
+    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q11, a + 3 * s16), i32x4.shuffle(sA, sA, 3, 3, 3, 3)));
+    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q20, a + 4 * s16), i32x4.shuffle(sB, sB, 0, 0, 0, 0)));
+    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q21, a + 5 * s16), i32x4.shuffle(sB, sB, 1, 1, 1, 1)));
+    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q30, a + 6 * s16), i32x4.shuffle(sB, sB, 2, 2, 2, 2)));
+    isum = i32x4.add(isum, i32x4.mul(gDotU(i32x4.splat(0), q31, a + 7 * s16), i32x4.shuffle(sB, sB, 3, 3, 3, 3)));
   }
-  // spread the correction over the lanes: only the lane sum matters
-  return i32x4.sub(isum, i32x4.replace_lane(i32x4.splat(0), 0, corr << 5));
+  return i32x4.sub(isum, corr);
 }
 
 /** Q6_K weights × Q8_K activations (mode 0/2): out[r] = Σ_b d_w·d_a·Σ_g sc_g·Σ (q−32)·a. */
@@ -525,21 +570,23 @@ export function ggmlMatvecQ6K(w: usize, qa: usize, d: usize, bsums: usize, out: 
   const rowBytes = <usize>nb * 210;
   const astep: usize = <usize>256 * gAB();
   let r = 0;
-  for (; r + 2 <= rows; r += 2) {
+  for (; r + 4 <= rows; r += 4) {
     let w0 = w + <usize>r * rowBytes;
-    let w1 = w0 + rowBytes;
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+    let w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+    let acc = f32x4.splat(0);
     for (let b = 0; b < nb; b++) {
       const ap = qa + <usize>b * astep;
       const bs = bsums + (<usize>b << 6);
-      const da = load<f32>(d + (<usize>b << 2));
-      acc0 = gMadd(acc0, f32x4.convert_i32x4_s(gDotQ6K(w0, ap, bs)), f32x4.splat(gHalf(w0 + 208) * da));
-      acc1 = gMadd(acc1, f32x4.convert_i32x4_s(gDotQ6K(w1, ap, bs)), f32x4.splat(gHalf(w1 + 208) * da));
+      const i0 = gDotQ6K(w0, ap, bs), i1 = gDotQ6K(w1, ap, bs);
+      const i2 = gDotQ6K(w2, ap, bs), i3 = gDotQ6K(w3, ap, bs);
+      const dw = f32x4.mul(gHalves4(w0 + 208, w1 + 208, w2 + 208, w3 + 208), f32x4.splat(load<f32>(d + (<usize>b << 2))));
+      acc = gMadd(acc, f32x4.convert_i32x4_s(gLaneSums4(i0, i1, i2, i3)), dw);
       w0 += 210;
       w1 += 210;
+      w2 += 210;
+      w3 += 210;
     }
-    store<f32>(out + (<usize>r << 2), gHsum(acc0));
-    store<f32>(out + (<usize>r << 2), gHsum(acc1), 4);
+    v128.store(out + (<usize>r << 2), acc);
   }
   for (; r < rows; r++) {
     let w0 = w + <usize>r * rowBytes;

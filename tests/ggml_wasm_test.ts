@@ -242,3 +242,24 @@ for (const variant of variants) {
     }
   });
 }
+
+Deno.test("ggml wasm: both kernel builds export the ggml kernels", async () => {
+  const { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } = await import(
+    "../src/quant/wasm/kernels_wasm.ts"
+  );
+  for (const b64 of [KERNELS_SIMD_BASE64, KERNELS_RELAXED_BASE64]) {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes))
+      .map((e) => e.name).filter((n) => n.startsWith("ggml")).sort();
+    assert.deepEqual(names, [
+      "ggmlMatvecF16",
+      "ggmlMatvecQ45K",
+      "ggmlMatvecQ4Q5",
+      "ggmlMatvecQ6K",
+      "ggmlMatvecQ8_0",
+      "ggmlQuantizeQ8",
+      "ggmlQuantizeQ8K",
+      "ggmlRoundF16",
+    ]);
+  }
+});

@@ -6,9 +6,9 @@
  *
  * `deno run -A bench/ggml_kernels.ts [--rounds N] [--js]`
  *
- * Prints per engine/type: ms per token of matvecs, the equivalent tok/s
- * ceiling (matvecs only: no attention, norms or sampling), and GB/s of
- * weight bytes read.
+ * Prints per engine/type: ms per token of matvecs (median and best round),
+ * the equivalent tok/s ceiling (matvecs only: no attention, norms or
+ * sampling), and GB/s of weight bytes read.
  *
  * @module
  */
@@ -76,14 +76,14 @@ function ggmlEngine(t: GgmlBlockType, wasm: boolean): Engine {
   };
 }
 
-function ownEngine(name: "int8" | "int4"): Engine {
+function ownEngine(name: "int8" | "int4", wasm = true): Engine {
   const t = weightType(name);
   const ms: QMatrix[] = shapes.map(([r, c], i) =>
     t.quantize(floats[i], r, c, t.defaultGranularity ?? "row")
   );
-  const k = t.wasm!;
+  const k = wasm ? t.wasm! : t.js;
   return {
-    name: `wasm own ${name}`,
+    name: `${wasm ? "wasm" : "js"} own ${name}`,
     bytes: ms.reduce((a, m) => a + t.byteSize(m), 0),
     run() {
       for (let i = 0; i < shapes.length; i++) k.matvec(ms[i], xs[i], outs[i]);
@@ -108,6 +108,7 @@ if (values.js) {
   for (const id of [GGML_TYPE.Q8_0, GGML_TYPE.Q4_0]) {
     engines.push(ggmlEngine(ggmlBlockType(id), false));
   }
+  engines.push(ownEngine("int8", false), ownEngine("int4", false));
 }
 
 // K types: same structure with dim 256
@@ -165,13 +166,18 @@ for (let round = 0; round < ROUNDS; round++) {
   });
 }
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+console.log(
+  "engine                          median ms/token (tok/s ceiling, GB/s)   best round (the machine is shared: best is the less disturbed)",
+);
 for (const [j, e] of engines.entries()) {
-  const ms = median(times[j]);
+  const ms = median(times[j]), best = Math.min(...times[j]);
+  const fmt = (t: number) =>
+    `${t.toFixed(3).padStart(7)} ms (${(1000 / t).toFixed(0).padStart(5)}, ${
+      (e.bytes / t / 1e6).toFixed(1).padStart(5)
+    } GB/s)`;
   console.log(
-    `${e.name.padEnd(30)} ${ms.toFixed(3).padStart(7)} ms/token  ${
-      (1000 / ms).toFixed(0).padStart(5)
-    } tok/s ceiling  ${(e.bytes / ms / 1e6).toFixed(2).padStart(6)} GB/s  (${
+    `${e.name.padEnd(30)} ${fmt(ms)}   ${fmt(best)}   ${
       (e.bytes / 1e6).toFixed(1)
-    } MB)`,
+    } MB`,
   );
 }

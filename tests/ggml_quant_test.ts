@@ -231,10 +231,17 @@ Deno.test("ggml: fast dots equal the reference dots on random matrices and input
         const w = randomMatrix(t, rows, cols, seed);
         const x = Float32Array.from(xs.slice(0, cols));
         const fast = new Float32Array(rows), ref = new Float32Array(rows);
-        ggmlMatvec(t, w, rows, cols, x, fast);
+        const act = createGgmlActivations(t.vecDotType, cols);
+        ggmlMatvec(t, w, rows, cols, x, fast, act);
         ggmlMatvec(t, w, rows, cols, x, ref, undefined, true);
         const deq = ggmlDequantize(t, w, rows, cols);
+        const rowBytes = ggmlRowBytes(t, cols);
         for (let r = 0; r < rows; r++) {
+          // the one-row dot is the same arithmetic as the row loop
+          assert.equal(
+            Math.fround(t.dot(w, r * rowBytes, act, 0, cols)),
+            fast[r],
+          );
           let mag = 0;
           for (let c = 0; c < cols; c++) {
             mag += Math.abs(deq[r * cols + c] * x[c]);

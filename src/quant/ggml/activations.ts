@@ -67,6 +67,9 @@ export function createGgmlActivations(
     d: isFloat ? EMPTY_F32 : new Float32Array(n / block),
     s: type === GGML_TYPE.Q8_1 ? new Float32Array(n / block) : EMPTY_F32,
     bsums: type === GGML_TYPE.Q8_K ? new Int32Array(n / 16) : EMPTY_I32,
+    sums: type === GGML_TYPE.Q8_0 || type === GGML_TYPE.Q8_1
+      ? new Int32Array(n / 32)
+      : EMPTY_I32,
   };
 }
 
@@ -140,6 +143,7 @@ function quantizeQ8x(
       sum += q;
     }
     const blk = base / 32 + b;
+    a.sums[blk] = sum;
     ds[blk] = roundToHalf(d);
     if (withSum) s[blk] = roundToHalf(fr(d * sum));
   }

@@ -37,6 +37,8 @@ export interface GgmlActivations {
   readonly s: Float32Array;
   /** Q8_K: Σ qs over each group of 16 (ggml's `bsums`). */
   readonly bsums: Int32Array;
+  /** Q8_0/Q8_1: Σ qs per block (the Q4_0/Q5_0 offset correction). */
+  readonly sums: Int32Array;
 }
 
 /**
@@ -100,6 +102,22 @@ export interface GgmlBlockType {
     aOffset: number,
     n: number,
   ): number;
+  /**
+   * {@linkcode GgmlBlockType.dot} for `rows` consecutive rows `rowBytes`
+   * apart from byte `wOffset`, into `out[outOffset + r]` (what the matrix
+   * products call: views of the weights are made once per call, not per row).
+   */
+  dotRows(
+    w: Uint8Array,
+    wOffset: number,
+    rowBytes: number,
+    rows: number,
+    a: GgmlActivations,
+    aOffset: number,
+    n: number,
+    out: Float32Array,
+    outOffset: number,
+  ): void;
 }
 
 // ---------------------------------------------------------------------------
@@ -150,6 +168,15 @@ export function roundEven(v: number): number {
 /** C's `roundf`: to nearest, ties away from zero. */
 export function roundf(v: number): number {
   return v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5);
+}
+
+/** {@linkcode GgmlBlockType.dotRows} as a loop over a row dot. */
+export function rowsOf(dot: GgmlBlockType["dot"]): GgmlBlockType["dotRows"] {
+  return (w, wOffset, rowBytes, rows, a, aOffset, n, out, outOffset) => {
+    for (let r = 0; r < rows; r++) {
+      out[outOffset + r] = dot(w, wOffset + r * rowBytes, a, aOffset, n);
+    }
+  };
 }
 
 /** Throws unless `n` is a whole number of blocks. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { GGML_TYPE } from "../../io/gguf.ts";
-import type { GgmlActivations, GgmlBlockType } from "./common.ts";
+import { type GgmlActivations, type GgmlBlockType, rowsOf } from "./common.ts";
 import {
   bf16ToFloat,
   floatToBf16,
@@ -71,52 +71,96 @@ function dotValues(
   };
 }
 
-function dotF32(
-  w: Uint8Array,
-  wo: number,
-  a: GgmlActivations,
+/** Float rows at element offset `e` of `wf` (a Float32Array over the whole buffer region). */
+function rowsF32View(
+  wf: Float32Array,
+  e: number,
+  rowElems: number,
+  rows: number,
+  v: Float32Array,
   ao: number,
   n: number,
-): number {
-  const wf = view(Float32Array, w, wo, n);
-  if (wf === undefined) return dotValues(readF32, 4)(w, wo, a, ao, n);
-  const v = a.values;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += wf[i] * v[ao + i];
-    s1 += wf[i + 1] * v[ao + i + 1];
-    s2 += wf[i + 2] * v[ao + i + 2];
-    s3 += wf[i + 3] * v[ao + i + 3];
+  out: Float32Array,
+  oo: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const base = e + r * rowElems;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      s0 += wf[base + i] * v[ao + i];
+      s1 += wf[base + i + 1] * v[ao + i + 1];
+      s2 += wf[base + i + 2] * v[ao + i + 2];
+      s3 += wf[base + i + 3] * v[ao + i + 3];
+    }
+    for (; i < n; i++) s0 += wf[base + i] * v[ao + i];
+    out[oo + r] = s0 + s1 + s2 + s3;
   }
-  for (; i < n; i++) s0 += wf[i] * v[ao + i];
-  return s0 + s1 + s2 + s3;
 }
 
-function dotF16(
-  w: Uint8Array,
-  wo: number,
-  a: GgmlActivations,
-  ao: number,
-  n: number,
-): number {
-  const wh = view(Uint16Array, w, wo, n);
+const rowsF32: GgmlBlockType["dotRows"] = (
+  w,
+  wo,
+  rowBytes,
+  rows,
+  a,
+  ao,
+  n,
+  out,
+  oo,
+) => {
+  const span = rows > 0 ? (rows - 1) * rowBytes + 4 * n : 0;
+  const wf = view(Float32Array, w, wo, span / 4);
+  if (wf === undefined || rowBytes % 4 !== 0) {
+    rowsOf(dotValues(readF32, 4))(w, wo, rowBytes, rows, a, ao, n, out, oo);
+  } else rowsF32View(wf, 0, rowBytes / 4, rows, a.values, ao, n, out, oo);
+};
+
+const dotF32: GgmlBlockType["dot"] = (w, wo, a, ao, n) => {
+  const out = new Float32Array(1);
+  rowsF32(w, wo, 4 * n, 1, a, ao, n, out, 0);
+  return out[0];
+};
+
+const rowsF16: GgmlBlockType["dotRows"] = (
+  w,
+  wo,
+  rowBytes,
+  rows,
+  a,
+  ao,
+  n,
+  out,
+  oo,
+) => {
+  const span = rows > 0 ? (rows - 1) * rowBytes + 2 * n : 0;
+  const wh = view(Uint16Array, w, wo, span / 2);
   const v = a.values;
-  let s0 = 0, s1 = 0;
-  let i = 0;
-  if (wh === undefined) {
-    for (; i < n; i++) {
-      s0 += H[w[wo + 2 * i] | (w[wo + 2 * i + 1] << 8)] * v[ao + i];
+  for (let r = 0; r < rows; r++) {
+    let s0 = 0, s1 = 0;
+    let i = 0;
+    if (wh === undefined || rowBytes % 2 !== 0) {
+      const o = wo + r * rowBytes;
+      for (; i < n; i++) {
+        s0 += H[w[o + 2 * i] | (w[o + 2 * i + 1] << 8)] * v[ao + i];
+      }
+    } else {
+      const base = (r * rowBytes) / 2;
+      for (; i + 2 <= n; i += 2) {
+        s0 += H[wh[base + i]] * v[ao + i];
+        s1 += H[wh[base + i + 1]] * v[ao + i + 1];
+      }
+      for (; i < n; i++) s0 += H[wh[base + i]] * v[ao + i];
     }
-    return s0;
+    out[oo + r] = s0 + s1;
   }
-  for (; i + 2 <= n; i += 2) {
-    s0 += H[wh[i]] * v[ao + i];
-    s1 += H[wh[i + 1]] * v[ao + i + 1];
-  }
-  for (; i < n; i++) s0 += H[wh[i]] * v[ao + i];
-  return s0 + s1;
-}
+};
+
+const dotF16: GgmlBlockType["dot"] = (w, wo, a, ao, n) => {
+  const out = new Float32Array(1);
+  rowsF16(w, wo, 2 * n, 1, a, ao, n, out, 0);
+  return out[0];
+};
 
 function dotBf16(
   w: Uint8Array,
@@ -162,6 +206,7 @@ export const ggmlF32: GgmlBlockType = {
   },
   dotReference: dotValues(readF32, 4),
   dot: dotF32,
+  dotRows: rowsF32,
 };
 
 /**
@@ -197,6 +242,7 @@ export const ggmlF16: GgmlBlockType = {
   },
   dotReference: dotValues((src, o) => H[src[o] | (src[o + 1] << 8)], 2),
   dot: dotF16,
+  dotRows: rowsF16,
 };
 
 /**
@@ -233,4 +279,5 @@ export const ggmlBF16: GgmlBlockType = {
     2,
   ),
   dot: dotBf16,
+  dotRows: rowsOf(dotBf16),
 };

@@ -24,6 +24,7 @@ import {
   type GgmlActivations,
   type GgmlBlockType,
   nearestInt,
+  rowsOf,
 } from "./common.ts";
 import { floatToHalf, halfToFloatTable } from "./half.ts";
 
@@ -661,6 +662,7 @@ export const ggmlQ4_K: GgmlBlockType = {
   quantizeRow: (x, xo, dst, dso, n) => quantQ45K(x, xo, dst, dso, n, false),
   dotReference: referenceDot(dequantQ4_K, 144),
   dot: dotQ4_K,
+  dotRows: rowsOf(dotQ4_K),
 };
 
 /**
@@ -683,6 +685,7 @@ export const ggmlQ5_K: GgmlBlockType = {
   quantizeRow: (x, xo, dst, dso, n) => quantQ45K(x, xo, dst, dso, n, true),
   dotReference: referenceDot(dequantQ5_K, 176),
   dot: dotQ5_K,
+  dotRows: rowsOf(dotQ5_K),
 };
 
 /**
@@ -705,4 +708,5 @@ export const ggmlQ6_K: GgmlBlockType = {
   quantizeRow: quantQ6K,
   dotReference: referenceDot(dequantQ6_K, 210),
   dot: dotQ6_K,
+  dotRows: rowsOf(dotQ6_K),
 };

@@ -22,6 +22,7 @@ import {
   type GgmlActivations,
   type GgmlBlockType,
   roundf,
+  rowsOf,
   toInt8,
   toUint8,
 } from "./common.ts";
@@ -318,19 +319,42 @@ function dotQ8_0(
   ao: number,
   n: number,
 ): number {
-  const qs = a.qs, ad = a.d;
-  let sum = 0;
-  for (let b = 0, o = wo, q = ao; b < n / 32; b++, o += 34, q += 32) {
-    let sumi = 0;
-    for (let j = 0; j < 32; j += 4) {
-      sumi += ((w[o + 2 + j] << 24) >> 24) * qs[q + j] +
-        ((w[o + 3 + j] << 24) >> 24) * qs[q + j + 1] +
-        ((w[o + 4 + j] << 24) >> 24) * qs[q + j + 2] +
-        ((w[o + 5 + j] << 24) >> 24) * qs[q + j + 3];
+  const wi = new Int8Array(w.buffer, w.byteOffset, w.length);
+  const out = new Float32Array(1);
+  rowsQ8_0(w, wi, wo, 0, 1, a, ao, n, out, 0);
+  return out[0];
+}
+
+function rowsQ8_0(
+  w: Uint8Array,
+  wi: Int8Array,
+  wo: number,
+  rowBytes: number,
+  rows: number,
+  a: GgmlActivations,
+  ao: number,
+  n: number,
+  out: Float32Array,
+  oo: number,
+): void {
+  const qs = a.qs, ad = a.d, nb = n / 32;
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (
+      let b = 0, o = wo + r * rowBytes, q = ao;
+      b < nb;
+      b++, o += 34, q += 32
+    ) {
+      // two accumulators: shorter dependency chains
+      let s0 = 0, s1 = 0;
+      for (let j = 0; j < 32; j += 4) {
+        s0 += wi[o + 2 + j] * qs[q + j] + wi[o + 3 + j] * qs[q + j + 1];
+        s1 += wi[o + 4 + j] * qs[q + j + 2] + wi[o + 5 + j] * qs[q + j + 3];
+      }
+      sum += H[w[o] | (w[o + 1] << 8)] * ad[q >> 5] * (s0 + s1);
     }
-    sum += H[w[o] | (w[o + 1] << 8)] * ad[q >> 5] * sumi;
+    out[oo + r] = sum;
   }
-  return sum;
 }
 
 function dotQ4_0(
@@ -340,19 +364,18 @@ function dotQ4_0(
   ao: number,
   n: number,
 ): number {
-  const qs = a.qs, ad = a.d;
+  const qs = a.qs, ad = a.d, sums = a.sums;
   let sum = 0;
   for (let b = 0, o = wo, q = ao; b < n / 32; b++, o += 18, q += 32) {
     // Σ (q−8)·a = Σ q·a − 8·Σ a
     let sumi = 0;
-    let suma = 0;
-    for (let j = 0; j < 16; j++) {
-      const v = w[o + 2 + j];
-      const a0 = qs[q + j], a1 = qs[q + j + 16];
-      sumi += (v & 15) * a0 + (v >> 4) * a1;
-      suma += a0 + a1;
+    for (let j = 0; j < 16; j += 2) {
+      const v0 = w[o + 2 + j], v1 = w[o + 3 + j];
+      sumi += (v0 & 15) * qs[q + j] + (v0 >> 4) * qs[q + j + 16] +
+        (v1 & 15) * qs[q + j + 1] + (v1 >> 4) * qs[q + j + 17];
     }
-    sum += H[w[o] | (w[o + 1] << 8)] * ad[q >> 5] * (sumi - 8 * suma);
+    const blk = q >> 5;
+    sum += H[w[o] | (w[o + 1] << 8)] * ad[blk] * (sumi - 8 * sums[blk]);
   }
   return sum;
 }
@@ -364,20 +387,18 @@ function dotQ5_0(
   ao: number,
   n: number,
 ): number {
-  const qs = a.qs, ad = a.d;
+  const qs = a.qs, ad = a.d, sums = a.sums;
   let sum = 0;
   for (let b = 0, o = wo, q = ao; b < n / 32; b++, o += 22, q += 32) {
     const qh = w[o + 2] | (w[o + 3] << 8) | (w[o + 4] << 16) | (w[o + 5] << 24);
     let sumi = 0;
-    let suma = 0;
     for (let j = 0; j < 16; j++) {
       const v = w[o + 6 + j];
-      const a0 = qs[q + j], a1 = qs[q + j + 16];
-      sumi += ((v & 15) | (((qh >>> j) & 1) << 4)) * a0 +
-        ((v >> 4) | (((qh >>> (j + 16)) & 1) << 4)) * a1;
-      suma += a0 + a1;
+      sumi += ((v & 15) | (((qh >>> j) & 1) << 4)) * qs[q + j] +
+        ((v >> 4) | (((qh >>> (j + 16)) & 1) << 4)) * qs[q + j + 16];
     }
-    sum += H[w[o] | (w[o + 1] << 8)] * ad[q >> 5] * (sumi - 16 * suma);
+    const blk = q >> 5;
+    sum += H[w[o] | (w[o + 1] << 8)] * ad[blk] * (sumi - 16 * sums[blk]);
   }
   return sum;
 }
@@ -435,6 +456,7 @@ function blockType(
   dequantizeRow: GgmlBlockType["dequantizeRow"],
   quantizeRow: GgmlBlockType["quantizeRow"],
   dot: GgmlBlockType["dot"],
+  dotRows?: GgmlBlockType["dotRows"],
 ): GgmlBlockType {
   return {
     id: GGML_TYPE[name],
@@ -446,6 +468,7 @@ function blockType(
     quantizeRow,
     dotReference: referenceDot(dequantizeRow, typeSize),
     dot,
+    dotRows: dotRows ?? rowsOf(dot),
   };
 }
 
@@ -471,6 +494,19 @@ export const ggmlQ8_0: GgmlBlockType = blockType(
   dequantQ8_0,
   quantQ8_0,
   dotQ8_0,
+  (w, wo, rowBytes, rows, a, ao, n, out, oo) =>
+    rowsQ8_0(
+      w,
+      new Int8Array(w.buffer, w.byteOffset, w.length),
+      wo,
+      rowBytes,
+      rows,
+      a,
+      ao,
+      n,
+      out,
+      oo,
+    ),
 );
 
 /**

@@ -266,11 +266,12 @@ export function ggmlMatmul(
       `${t.name}: activations must be type ${t.vecDotType} with length ${cols} and ${n} rows`,
     );
   }
-  const dot = reference ? t.dotReference : t.dot;
   for (let i = 0; i < n; i++) quantizeGgmlActivations(x, i * cols, a, i);
   for (let i = 0; i < n; i++) {
-    for (let r = 0; r < rows; r++) {
-      out[i * rows + r] = dot(w, r * rowBytes, a, i * cols, cols);
-    }
+    if (reference) {
+      for (let r = 0; r < rows; r++) {
+        out[i * rows + r] = t.dotReference(w, r * rowBytes, a, i * cols, cols);
+      }
+    } else t.dotRows(w, 0, rowBytes, rows, a, i * cols, cols, out, i * rows);
   }
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import { ConfigError } from "../../errors.ts";
-import { GGML_TYPE } from "../../io/gguf.ts";
+import { GGML_TYPE } from "./types.ts";
 import {
   checkBlocks,
   fr,

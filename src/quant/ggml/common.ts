@@ -13,7 +13,7 @@
  * @module
  */
 import { ShapeError } from "../../errors.ts";
-import type { GgmlTypeName } from "../../io/gguf.ts";
+import type { GgmlTypeName } from "./types.ts";
 
 /**
  * Activations rounded to a `vec_dot_type`, for `rows` vectors of `length`

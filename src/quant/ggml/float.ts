@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { GGML_TYPE } from "../../io/gguf.ts";
+import { GGML_TYPE } from "./types.ts";
 import { type GgmlActivations, type GgmlBlockType, rowsOf } from "./common.ts";
 import {
   bf16ToFloat,

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { GGML_TYPE } from "../../io/gguf.ts";
+import { GGML_TYPE } from "./types.ts";
 import {
   checkBlocks,
   fr,

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { GGML_TYPE, type GgmlTypeName } from "../../io/gguf.ts";
+import { GGML_TYPE, type GgmlTypeName } from "./types.ts";
 import {
   checkBlocks,
   fr,

@@ -11,7 +11,7 @@
  * @module
  */
 import { ConfigError, ShapeError } from "../../errors.ts";
-import { ggmlTypeInfo } from "../../io/gguf.ts";
+import { ggmlTypeInfo } from "./types.ts";
 import {
   createGgmlActivations,
   quantizeGgmlActivations,

@@ -10,7 +10,7 @@
  * @module
  */
 import { ShapeError } from "../../errors.ts";
-import { GGML_TYPE } from "../../io/gguf.ts";
+import { GGML_TYPE } from "./types.ts";
 import {
   arenaOf,
   createArena,

@@ -42,6 +42,7 @@ export * from "./src/tokenizer/bpe.ts";
 export * from "./src/tokenizer/json.ts";
 export * from "./src/io/safetensors.ts";
 export * from "./src/io/gguf.ts";
+export * from "./src/io/gguf_quantize.ts";
 export * from "./src/quant/ggml/mod.ts";
 export * from "./src/io/archive.ts";
 export * from "./src/quant/wasm/mod.ts";

@@ -1,82 +1,161 @@
 /**
  * tinyllm: small decoder-only transformer language models on typed arrays.
  *
- * Load llama2.c checkpoints or train a model from scratch, quantize weights to
- * int8/int4, and generate text with or without a KV cache, in Deno, Node and
- * the browser. The core (this module) has no dependencies and takes bytes,
- * never paths.
+ * Load a tinyllm archive or a llama2.c checkpoint, generate text, quantize
+ * weights to int8/int4, train a model from scratch and measure its
+ * perplexity, in Deno, Node and the browser. This module is the public API;
+ * it has no dependencies and takes bytes, never paths (`@proj/tinyllm/fs`
+ * reads files in Deno). Internals live behind subpath exports:
+ * `./model` (tensor table, forward passes), `./kernels` (weight types and
+ * kernel tables), `./wasm` (the WebAssembly runtime), `./tensor` (layer
+ * functions), `./kv` (KV caches), `./train` (parameters, backward,
+ * optimizer), `./io` (file formats), `./data` (the Brown corpus), `./fs`
+ * (files), `./cli` (the command line).
  *
- * @example Seeded random numbers
+ * @example Load a model and generate
+ * ```ts ignore
+ * import { bindKernels, generate, loadModel } from "@proj/tinyllm";
+ * const bytes = new Uint8Array(await (await fetch("model.tar.gz")).arrayBuffer());
+ * const { weights, tokenizer } = await loadModel(bytes);
+ * const model = bindKernels(weights, "auto"); // WebAssembly SIMD where available
+ * for await (const t of generate(model, tokenizer, "Once upon a time", { maxTokens: 40 })) {
+ *   console.log(t.text);
+ * }
+ * ```
+ *
+ * @example Train, save, quantize
  * ```ts
- * import { Rng } from "@proj/tinyllm";
- * const rng = new Rng(1);
- * console.log(rng.int(10) < 10); // true
+ * import { DEFAULT_HYPER, makeConfig, modelByteSize, quantizeModel,
+ *   saveModelArchive, Trainer, WordTokenizer } from "@proj/tinyllm";
+ * const tokenizer = WordTokenizer.fromWords("a b c a b c".split(" "), { maxSize: 3 });
+ * const config = makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2,
+ *   vocabSize: tokenizer.vocabSize, seqLen: 8 });
+ * const data = Int32Array.from({ length: 64 }, (_, i) => 3 + (i % 3));
+ * const trainer = new Trainer(config, { ...DEFAULT_HYPER, batch: 2, seqLen: 8, steps: 2 });
+ * await trainer.run(data, data);
+ * const int8 = quantizeModel(trainer.weights, "int8");
+ * console.log(modelByteSize(int8) < modelByteSize(trainer.weights)); // true
+ * const bytes = await saveModelArchive({ weights: int8, tokenizer });
+ * console.log(bytes.length > 0); // true
  * ```
  *
  * @module
  */
-export * from "./src/errors.ts";
-export * from "./src/random.ts";
-export * from "./src/model/config.ts";
-export * from "./src/model/shapes.ts";
-export type * from "./src/model/weights.ts";
-export type * from "./src/quant/types.ts";
+export {
+  ConfigError,
+  FormatError,
+  InputError,
+  ShapeError,
+  TinyLlmError,
+  type TinyLlmErrorCode,
+} from "./src/errors.ts";
+export { Rng } from "./src/random.ts";
+export { type Backend, checkBackend } from "./src/backend.ts";
+
+// models: shape, weights, loading, kernels
+export {
+  type ConfigShape,
+  makeConfig,
+  type ModelConfig,
+  type Positional,
+  type RopeStyle,
+  validateConfig,
+} from "./src/model/config.ts";
+export type {
+  LayerWeights,
+  Linear,
+  ModelWeights,
+} from "./src/model/weights.ts";
+export { LLAMA2C_SHAPES } from "./src/model/shapes.ts";
+export { randomModelWeights } from "./src/model/build.ts";
+export { bindKernels } from "./src/model/bind.ts";
+export { initWasm } from "./src/wasm/runtime.ts";
+export {
+  detectModelFormat,
+  type LoadedModel,
+  loadModel,
+  type LoadModelOptions,
+  type ModelFormat,
+} from "./src/io/load.ts";
+export {
+  type LoadArchiveOptions,
+  loadModelArchive,
+  type ModelArchive,
+  type ModelArchiveInput,
+  type OptimizerState,
+  saveModelArchive,
+} from "./src/io/archive.ts";
+
+// generation
+export {
+  generate,
+  type GeneratedToken,
+  type GenerateOptions,
+  type GenerateResult,
+  generateText,
+} from "./src/generate/generate.ts";
+export {
+  argmax,
+  Sampler,
+  type SamplerOptions,
+} from "./src/generate/sampler.ts";
+export { createKvCache } from "./src/kv/create.ts";
+export type { KvCache, KvCacheShape, KvCacheSpec } from "./src/kv/types.ts";
+
+// quantization
+export {
+  modelByteSize,
+  modelFp32ByteSize,
+  quantizeModel,
+  type QuantizeOptions,
+} from "./src/model/quantize.ts";
 export { WEIGHT_TYPES, weightType } from "./src/quant/table.ts";
-export { fp32 } from "./src/quant/fp32.ts";
-export { int8 } from "./src/quant/int8.ts";
-export { int4 } from "./src/quant/int4.ts";
-export * from "./src/quant/policy.ts";
 export {
   granularityToString,
   parseGranularity,
 } from "./src/quant/granularity.ts";
+export type { Granularity, QMatrix, WeightType } from "./src/quant/types.ts";
+
+// training and evaluation
 export {
-  activationGroupSize,
-  dequantizeActivations,
-} from "./src/quant/activation.ts";
-export type * from "./src/kv/types.ts";
-export type * from "./src/tokenizer/types.ts";
-export * from "./src/data/brown.ts";
-export * from "./src/tokenizer/word.ts";
-export * from "./src/tokenizer/bpe.ts";
-export * from "./src/tokenizer/json.ts";
-export * from "./src/io/safetensors.ts";
-export * from "./src/io/gguf.ts";
-export * from "./src/io/gguf_quantize.ts";
-export * from "./src/quant/ggml/mod.ts";
-export * from "./src/io/archive.ts";
-export * from "./src/quant/wasm/mod.ts";
-export * from "./src/tensor/kernels.ts";
-export type { TrainKernels } from "./src/tensor/matmul.ts";
+  type CurvePoint,
+  DEFAULT_HYPER,
+  type StepInfo,
+  Trainer,
+  type TrainerState,
+  type TrainHyper,
+  type TrainResult,
+} from "./src/train/trainer.ts";
+export { checkpointInput, resumeState } from "./src/train/checkpoint.ts";
 export {
-  matmulBackwardF32Wasm,
-  matmulF32Wasm,
-} from "./src/tensor/wasm/matmul_wasm.ts";
-export { KvCacheWasm } from "./src/tensor/wasm/kv_cache_wasm.ts";
-export * from "./src/io/llama2c.ts";
-export * from "./src/tokenizer/llama2c.ts";
-export * from "./src/model/model.ts";
-export * from "./src/model/decode.ts";
-export * from "./src/kv/caches.ts";
-export * from "./src/generate/sampler.ts";
-export * from "./src/generate/generate.ts";
-export * from "./src/model/sequence.ts";
+  perplexity,
+  type PerplexityOptions,
+  type PerplexityResult,
+} from "./src/eval/perplexity.ts";
+
+// tokenizers
+export type {
+  EncodeOptions,
+  Tokenizer,
+  TokenizerJson,
+} from "./src/tokenizer/types.ts";
 export {
-  jsTrainKernels,
-  matmulBackwardF32,
-  matmulF32,
-} from "./src/tensor/matmul.ts";
-export * from "./src/tensor/rmsnorm.ts";
-export * from "./src/tensor/rope.ts";
-export * from "./src/tensor/attention.ts";
-export * from "./src/tensor/swiglu.ts";
-export * from "./src/tensor/crossentropy.ts";
-export * from "./src/tensor/embedding.ts";
-export * from "./src/train/params.ts";
-export * from "./src/train/backward.ts";
-export * from "./src/train/optim.ts";
-export * from "./src/train/data.ts";
-export * from "./src/train/trainer.ts";
-export * from "./src/train/checkpoint.ts";
-export * from "./src/train/kernels.ts";
-export * from "./src/eval/perplexity.ts";
+  WORD_SPECIALS,
+  wordCounts,
+  WordTokenizer,
+  type WordVocabOptions,
+} from "./src/tokenizer/word.ts";
+export { BpeTokenizer, type BpeTrainOptions } from "./src/tokenizer/bpe.ts";
+export {
+  encodeLlama2cTokenizer,
+  Llama2cTokenizer,
+  parseLlama2cTokenizer,
+} from "./src/tokenizer/llama2c.ts";
+export { tokenizerFromJSON } from "./src/tokenizer/json.ts";
+export {
+  type GgufDecodeOptions,
+  type GgufEncodeOptions,
+  GgufTokenizer,
+  type GgufTokenizerData,
+  tokenizerFromGguf,
+} from "./src/tokenizer/gguf_tokenizer.ts";

@@ -23,7 +23,8 @@ import {
 } from "../src/quant/ggml/mod.ts";
 import { weightType } from "../src/quant/table.ts";
 import type { QMatrix } from "../src/quant/types.ts";
-import { wasmVariant } from "../src/quant/wasm/runtime.ts";
+import { wasmVariant } from "../src/wasm/runtime.ts";
+import { kernelsFor } from "../src/kernels/select.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -81,7 +82,7 @@ function ownEngine(name: "int8" | "int4", wasm = true): Engine {
   const ms: QMatrix[] = shapes.map(([r, c], i) =>
     t.quantize(floats[i], r, c, t.defaultGranularity ?? "row")
   );
-  const k = wasm ? t.wasm! : t.js;
+  const k = kernelsFor(name, wasm ? "wasm" : "js");
   return {
     name: `${wasm ? "wasm" : "js"} own ${name}`,
     bytes: ms.reduce((a, m) => a + t.byteSize(m), 0),

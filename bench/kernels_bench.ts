@@ -12,7 +12,12 @@ import {
   granularityToString,
 } from "../src/quant/granularity.ts";
 import { WEIGHT_TYPES } from "../src/quant/table.ts";
-import type { LinearKernels, QMatrix, WeightType } from "../src/quant/types.ts";
+import type { QMatrix, WeightType } from "../src/quant/types.ts";
+import type { LinearKernels } from "../src/kernels/types.ts";
+import { JS_KERNELS } from "../src/kernels/js.ts";
+import { WASM_KERNELS } from "../src/kernels/wasm.ts";
+import { referenceKernels } from "../src/kernels/reference.ts";
+import { wasmVariant } from "../src/wasm/runtime.ts";
 
 const rng = new Rng(20261128);
 
@@ -23,8 +28,8 @@ function gaussian(n: number, std: number): Float32Array {
 }
 
 function backendsOf(t: WeightType): LinearKernels[] {
-  const ks = [t.js, t.reference];
-  if (t.wasm && (t.wasmSupported?.() ?? true)) ks.push(t.wasm);
+  const ks = [JS_KERNELS[t.name], referenceKernels(t.name)];
+  if (wasmVariant() !== "none") ks.push(WASM_KERNELS[t.name]);
   return ks;
 }
 
@@ -49,6 +54,7 @@ for (const { group, rows, cols, n } of CASES) {
   const out = new Float32Array(n * rows);
   const big = rows * cols * n > 4_000_000;
   for (const t of Object.values(WEIGHT_TYPES)) {
+    if (cols % t.blockSize !== 0) continue; // K types: rows of 256
     const g = t.defaultGranularity ?? DEFAULT_GROUP_SIZE;
     const m: QMatrix = t.quantize(w, rows, cols, g);
     const label = t.name === "fp32"

@@ -16,7 +16,8 @@ import {
   type Results,
   type TrainingRun,
 } from "./lib/results.ts";
-import { parseFlags, runCli, writeFileAtomic } from "../src/cli/common.ts";
+import { parseFlags, runCli } from "../src/cli/common.ts";
+import { writeFileAtomic } from "../src/files_fs.ts";
 
 type PlotOptions = NonNullable<Parameters<typeof Plot.plot>[0]>;
 

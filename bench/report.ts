@@ -18,13 +18,13 @@ import {
   parseFlags,
   runCli,
   UsageError,
-  writeFileAtomic,
 } from "../src/cli/common.ts";
-import { createKvCache } from "../src/kv/caches.ts";
-import { withBackend } from "../src/model/model.ts";
+import { writeFileAtomic } from "../src/files_fs.ts";
+import { createKvCache } from "../src/kv/create.ts";
+import { bindKernels } from "../src/model/bind.ts";
 import { WEIGHT_TYPES } from "../src/quant/table.ts";
-import { selectKernels } from "../src/quant/policy.ts";
-import type { Backend } from "../src/model/weights.ts";
+import { kernelsFor } from "../src/kernels/select.ts";
+import type { Backend } from "../src/backend.ts";
 import {
   type BenchModel,
   loadLlama2cTokenizer32k,
@@ -160,10 +160,7 @@ export async function measureQuant(
   let base: { size: number; ppl: number | null } | null = null;
   const n = Math.min(s.latencyTokens, m.weights.config.seqLen - 1);
   for (const q of QUANT_CONFIGS) {
-    const w = withBackend(
-      quantizeWeights(m.weights, q.type, q.granularity, backend),
-      backend,
-    );
+    const w = quantizeWeights(m.weights, q.type, q.granularity, backend);
     const size = modelBytes(w);
     const ppl = m.evalTokens ? perplexity(w, m.evalTokens) : null;
     base ??= { size, ppl };
@@ -384,7 +381,7 @@ export async function report(args: string[]): Promise<void> {
   }
   // Record which kernels "auto" resolved to, per weight type.
   const resolved = Object.values(WEIGHT_TYPES).map((t) =>
-    `${t.name}: ${selectKernels(t, backend).backend}`
+    `${t.name}: ${kernelsFor(t.name, backend).backend}`
   ).join(", ");
   const meta = runMeta(`${backend} (${resolved})`, quick);
 
@@ -398,7 +395,7 @@ export async function report(args: string[]): Promise<void> {
         i + 1
       }/${models.length}] ${m.name}: dim ${c.dim}, hidden ${c.hiddenDim}, ${c.nLayers} layers, ${c.nHeads}/${c.nKvHeads} heads, vocab ${c.vocabSize}, seq ${c.seqLen}`,
     );
-    const w = withBackend(m.weights, backend);
+    const w = bindKernels(m.weights, backend);
     const mb = { ...m, weights: w };
     log(" KV cache:");
     kv.push(...await measureKvCache(mb, s));

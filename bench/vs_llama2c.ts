@@ -26,21 +26,22 @@ import {
   parseFlags,
   runCli,
   UsageError,
-  writeFileAtomic,
 } from "../src/cli/common.ts";
+import { writeFileAtomic } from "../src/files_fs.ts";
 import process from "node:process";
 import {
   encodeLlama2cCheckpoint,
   parseLlama2cCheckpoint,
 } from "../src/io/llama2c.ts";
-import { KvCacheFp32 } from "../src/kv/caches.ts";
+import { createKvCache } from "../src/kv/create.ts";
 import type { ModelConfig } from "../src/model/config.ts";
 import { createRunState, forwardToken } from "../src/model/decode.ts";
-import { randomModelWeights, withBackend } from "../src/model/model.ts";
-import type { Backend, ModelWeights } from "../src/model/weights.ts";
-import { quantizeModel } from "../src/quant/policy.ts";
-import { KvCacheWasm } from "../src/tensor/wasm/kv_cache_wasm.ts";
-import { wasmVariant } from "../src/quant/wasm/mod.ts";
+import { randomModelWeights } from "../src/model/build.ts";
+import { bindKernels, modelArena } from "../src/model/bind.ts";
+import type { Backend } from "../src/backend.ts";
+import type { ModelWeights } from "../src/model/weights.ts";
+import { quantizeModel } from "../src/model/quantize.ts";
+import { wasmVariant } from "../src/wasm/runtime.ts";
 
 /** stories15M's shape (llama2.c's random benchmark checkpoints use it). */
 export const STORIES15M: ModelConfig = LLAMA2C_SHAPES["15M"];
@@ -84,9 +85,9 @@ export function timeDecode(
 ): { tokPerSec: number; cpuTokPerSec: number } {
   const state = createRunState(weights.config, weights);
   // wasm models keep their KV cache in wasm memory too (SIMD attention)
-  const cache = weights.layers[0]?.wq.kernels.backend === "wasm"
-    ? new KvCacheWasm(weights.config)
-    : new KvCacheFp32(weights.config);
+  const cache = createKvCache("fp32", weights.config, weights.config.seqLen, {
+    wasm: modelArena(weights) !== undefined,
+  });
   let token = 1;
   let start = 0;
   let cpu0 = process.cpuUsage();
@@ -186,7 +187,7 @@ async function main(args: string[]): Promise<void> {
       for (const type of types) {
         const typed = type === "fp32" ? base : quantizeModel(base, type, 32);
         for (const backend of backends) {
-          const w = withBackend(typed, backend);
+          const w = bindKernels(typed, backend);
           const { tokPerSec, cpuTokPerSec } = timeDecode(w, steps);
           const kernels = w.layers[0].wq.kernels.backend === "wasm"
             ? `wasm-${wasmVariant()}`

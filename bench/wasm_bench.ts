@@ -17,17 +17,14 @@ import { fp32 } from "../src/quant/fp32.ts";
 import { int4 } from "../src/quant/int4.ts";
 import { int8 } from "../src/quant/int8.ts";
 import type { QMatrix, WeightType } from "../src/quant/types.ts";
-import {
-  createArena,
-  placeMatrix,
-  wasmKernelsFor,
-  wasmVariant,
-} from "../src/quant/wasm/mod.ts";
+import { createArena, wasmVariant } from "../src/wasm/runtime.ts";
+import { placeMatrix, WASM_KERNELS } from "../src/kernels/wasm.ts";
+import { JS_KERNELS } from "../src/kernels/js.ts";
 import { matmulBackwardF32, matmulF32 } from "../src/tensor/matmul.ts";
 import {
   matmulBackwardF32Wasm,
   matmulF32Wasm,
-} from "../src/tensor/wasm/matmul_wasm.ts";
+} from "../src/tensor/matmul_wasm.ts";
 
 const rng = new Rng(288);
 const hasWasm = wasmVariant() !== "none";
@@ -57,10 +54,10 @@ for (const [label, rows, cols] of SHAPES) {
       name: `${t.name} js`,
       group,
       baseline: true,
-      fn: () => t.js.matvec(m, x, out),
+      fn: () => JS_KERNELS[t.name].matvec(m, x, out),
     });
     if (!hasWasm) continue;
-    const k = wasmKernelsFor(t.name)!;
+    const k = WASM_KERNELS[t.name];
     const arena = createArena(
       m.data.byteLength + m.scales.byteLength + 8 * (rows + cols) + 1024,
     );
@@ -103,12 +100,16 @@ for (const [label, rows, cols] of SHAPES) {
       baseline: true,
       fn: () => {
         for (const m of mats) {
-          t.js.matvec(m, x.subarray(0, m.cols), out.subarray(0, m.rows));
+          JS_KERNELS[t.name].matvec(
+            m,
+            x.subarray(0, m.cols),
+            out.subarray(0, m.rows),
+          );
         }
       },
     });
     if (!hasWasm) continue;
-    const k = wasmKernelsFor(t.name)!;
+    const k = WASM_KERNELS[t.name];
     let bytes = 8 * (hidden + vocab) + 4096;
     for (const m of mats) {
       bytes += m.data.byteLength + m.scales.byteLength + 256;

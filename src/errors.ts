@@ -22,7 +22,7 @@ export type TinyLlmErrorCode =
  *
  * @example Telling library errors apart
  * ```ts
- * import { TinyLlmError, FormatError } from "@proj/tinyllm";
+ * import { FormatError, TinyLlmError } from "@proj/tinyllm";
  * try {
  *   throw new FormatError("checkpoint: file is 3 bytes, header needs 28");
  * } catch (e) {

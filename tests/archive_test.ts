@@ -6,13 +6,13 @@ import {
   readArchiveMembers,
   saveModelArchive,
 } from "../src/io/archive.ts";
-import { randomModelWeights } from "../src/model/model.ts";
+import { randomModelWeights } from "../src/model/build.ts";
 import { createRunState, forwardToken } from "../src/model/decode.ts";
 import { KvCacheFp32 } from "../src/kv/caches.ts";
-import type { ModelConfig } from "../src/model/config.ts";
+import { makeConfig, type ModelConfig } from "../src/model/config.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
 import { weightType } from "../src/quant/table.ts";
-import { linearOf } from "../src/model/model.ts";
+import { linearOf } from "../src/model/build.ts";
 import { paramLayout } from "../src/train/params.ts";
 import { WordTokenizer } from "../src/tokenizer/word.ts";
 import { BpeTokenizer } from "../src/tokenizer/bpe.ts";
@@ -21,7 +21,7 @@ import { FormatError, ShapeError } from "../src/errors.ts";
 const tokenizer = WordTokenizer.fromWords("the cat sat on the mat".split(" "), {
   maxSize: 20,
 });
-const base: ModelConfig = {
+const base: ModelConfig = makeConfig({
   dim: 16,
   hiddenDim: 24,
   nLayers: 2,
@@ -29,11 +29,7 @@ const base: ModelConfig = {
   nKvHeads: 2,
   vocabSize: tokenizer.vocabSize,
   seqLen: 12,
-  positional: "rope",
-  sharedClassifier: true,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
+});
 
 function logitsOf(w: ModelWeights, tokens: number[]): Float32Array[] {
   const s = createRunState(w.config);

@@ -15,9 +15,10 @@ import { type BenchModel, silentTokenizer } from "../bench/lib/library.ts";
 import { readResults, runMeta } from "../bench/lib/results.ts";
 import { trainingCurve } from "../bench/lib/training.ts";
 import { plotAll } from "../bench/plot.ts";
-import { randomModelWeights } from "../src/model/model.ts";
+import { randomModelWeights } from "../src/model/build.ts";
 import { kvCacheBytes } from "../src/kv/caches.ts";
-import { modelByteSize } from "../src/quant/policy.ts";
+import { modelByteSize } from "../src/model/quantize.ts";
+import { makeConfig } from "../src/model/config.ts";
 
 const S: ReportSettings = {
   quick: true,
@@ -30,19 +31,18 @@ const S: ReportSettings = {
 };
 
 function tiny(): BenchModel {
-  const weights = randomModelWeights({
-    dim: 32,
-    hiddenDim: 64,
-    nLayers: 2,
-    nHeads: 4,
-    nKvHeads: 2,
-    vocabSize: 40,
-    seqLen: 16,
-    positional: "rope",
-    sharedClassifier: true,
-    normEps: 1e-5,
-    ropeTheta: 10000,
-  }, 3);
+  const weights = randomModelWeights(
+    makeConfig({
+      dim: 32,
+      hiddenDim: 64,
+      nLayers: 2,
+      nHeads: 4,
+      nKvHeads: 2,
+      vocabSize: 40,
+      seqLen: 16,
+    }),
+    3,
+  );
   const evalTokens = Array.from({ length: 40 }, (_, i) => (i * 13 + 1) % 40);
   return {
     name: "tiny",

@@ -42,13 +42,12 @@ Deno.test({
         `
 import { readFileSync } from "node:fs";
 import * as core from ${JSON.stringify(bundle)};
-const model = core.parseLlama2cCheckpoint(new Uint8Array(readFileSync(${
+const m = await core.loadModel(new Uint8Array(readFileSync(${
           JSON.stringify(new URL("models/stories260K.bin", REF).pathname)
-        })));
-const tok = core.parseLlama2cTokenizer(new Uint8Array(readFileSync(${
+        })), { tokenizer: new Uint8Array(readFileSync(${
           JSON.stringify(new URL("models/tok512.bin", REF).pathname)
-        })), { vocabSize: model.config.vocabSize });
-const r = await core.generateText(core.withBackend(model, "auto"), tok, ${
+        })) });
+const r = await core.generateText(core.bindKernels(m.weights, "auto"), m.tokenizer, ${
           JSON.stringify(ref.prompt)
         }, { temperature: 0, maxTokens: 12 });
 console.log(JSON.stringify(r));

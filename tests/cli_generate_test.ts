@@ -102,7 +102,7 @@ Deno.test("cli generate: bad input gives one error line and exit code 1", async 
       [[...base, "--backend", "gpu"], /--backend must be/],
       [[...base, "--bogus"], /bogus/],
       [["generate", "--tokenizer", TOK], /--model is required/],
-      [["generate", "--model", MODEL], /--tokenizer is required/],
+      [["generate", "--model", MODEL], /tokenizer is required/],
     ];
     const results = await Promise.all(cases.map(([args]) => cli(args)));
     results.forEach((r, i) => {

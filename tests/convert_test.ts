@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { main as convert } from "../src/cli/convert.ts";
-import { isGzip, loadModelFile, saveModelFile } from "../src/io/load_fs.ts";
+import { loadModelFile, saveModelFile } from "../src/io/load_fs.ts";
+import { isGzip } from "../src/bytes.ts";
 import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
 import { createRunState, forwardToken } from "../src/model/decode.ts";
 import { KvCacheFp32 } from "../src/kv/caches.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
 import { UsageError } from "../src/cli/common.ts";
-import { FormatError } from "../src/errors.ts";
+import { ConfigError, FormatError, InputError } from "../src/errors.ts";
 
 const REF = new URL("../../shared/reference/", import.meta.url).pathname;
 const MODEL = REF + "models/stories260K.bin";
@@ -119,8 +120,8 @@ Deno.test("convert stories260K: same weights bit for bit, same tokenizer, same g
 });
 
 Deno.test("convert / loadModelFile: usage and format errors", async () => {
-  await assert.rejects(loadModelFile(MODEL), UsageError);
-  await assert.rejects(loadModelFile("/nonexistent/m.tar.gz"), UsageError);
+  await assert.rejects(loadModelFile(MODEL), ConfigError);
+  await assert.rejects(loadModelFile("/nonexistent/m.tar.gz"), InputError);
   await assert.rejects(
     convert(["--model", MODEL, "--out", "/tmp/x.tar.gz"]),
     UsageError,

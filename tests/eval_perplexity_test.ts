@@ -7,10 +7,10 @@ import {
   paramViews,
   weightsFromParams,
 } from "../src/train/params.ts";
-import { randomModelWeights } from "../src/model/model.ts";
-import type { ModelConfig } from "../src/model/config.ts";
+import { randomModelWeights } from "../src/model/build.ts";
+import { makeConfig, type ModelConfig } from "../src/model/config.ts";
 
-const cfg: ModelConfig = {
+const cfg: ModelConfig = makeConfig({
   dim: 16,
   hiddenDim: 24,
   nLayers: 2,
@@ -18,11 +18,8 @@ const cfg: ModelConfig = {
   nKvHeads: 2,
   vocabSize: 13,
   seqLen: 6,
-  positional: "rope",
   sharedClassifier: false,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
+});
 const stream = Array.from({ length: 40 }, (_, i) => (i * 7 + 3) % 13);
 
 Deno.test("perplexity: a zero model is uniform, so perplexity = vocab size exactly", () => {

@@ -145,17 +145,17 @@ Deno.test("sampler: greedy first max, top-k 1 = greedy, top-p keeps the nucleus"
 });
 
 Deno.test("generate: wasm backend (when available) gives run.c's greedy ids", async () => {
-  const { withBackend } = await import("../src/model/model.ts");
-  const { wasmVariant } = await import("../src/quant/wasm/mod.ts");
+  const { bindKernels } = await import("../src/model/bind.ts");
+  const { wasmVariant } = await import("../src/wasm/runtime.ts");
   if (wasmVariant() === "none") return;
-  const fast = withBackend(model, "wasm");
+  const fast = bindKernels(model, "wasm");
   assert.equal(fast.layers[0].wq.kernels.backend, "wasm");
   const r = await generateText(fast, tok, ref.prompt, {
     temperature: 0,
     maxTokens: 60,
   });
   assert.deepEqual(r.ids, ref.generated_token_ids);
-  assert.equal(withBackend(model, "js").classifier.kernels.backend, "js");
+  assert.equal(bindKernels(model, "js").classifier.kernels.backend, "js");
 });
 
 Deno.test("generate: suppressed tokens are never sampled; bad ids are ConfigErrors", async () => {

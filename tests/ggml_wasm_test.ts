@@ -19,7 +19,7 @@ import {
   setWasmVariant,
   wasmSupport,
   type WasmVariant,
-} from "../src/quant/wasm/runtime.ts";
+} from "../src/wasm/runtime.ts";
 
 const support = wasmSupport();
 const variants: WasmVariant[] = [
@@ -245,7 +245,7 @@ for (const variant of variants) {
 
 Deno.test("ggml wasm: both kernel builds export the ggml kernels", async () => {
   const { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } = await import(
-    "../src/quant/wasm/kernels_wasm.ts"
+    "../src/wasm/kernels_wasm.ts"
   );
   for (const b64 of [KERNELS_SIMD_BASE64, KERNELS_RELAXED_BASE64]) {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));

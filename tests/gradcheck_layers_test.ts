@@ -47,19 +47,32 @@ Deno.test("gradcheck: rmsnorm (x and gain)", () => {
   assertGradClose("rmsnorm dw", dw, numericGrad(w, loss));
 });
 
-Deno.test("gradcheck: rope", () => {
-  const T = 5, n = 2 * T, width = 8, table = ropeTable(4, T, 10000);
-  const x = randn(n * width, rng), dout = randn(n * width, rng);
-  const work = new Float32Array(n * width);
-  const loss = () => {
-    work.set(x);
-    ropeForward(work, n, width, T, table);
-    return dotLoss(work, dout);
-  };
-  const dx = dout.slice();
-  ropeBackward(dx, n, width, T, table);
-  assertGradClose("rope dx", dx, numericGrad(x, loss));
-});
+for (
+  const [style, ropeDim] of [
+    ["interleaved", 4],
+    ["neox", 4],
+    ["neox", 2],
+    ["interleaved", 2],
+  ] as const
+) {
+  Deno.test(`gradcheck: rope (${style}, ${ropeDim} of 4 dims rotated)`, () => {
+    const T = 5, n = 2 * T, width = 8;
+    const table = ropeTable(
+      { headSize: 4, ropeDim, style, theta: 10000 },
+      T,
+    );
+    const x = randn(n * width, rng), dout = randn(n * width, rng);
+    const work = new Float32Array(n * width);
+    const loss = () => {
+      work.set(x);
+      ropeForward(work, n, width, T, table);
+      return dotLoss(work, dout);
+    };
+    const dx = dout.slice();
+    ropeBackward(dx, n, width, T, table);
+    assertGradClose("rope dx", dx, numericGrad(x, loss));
+  });
+}
 
 for (const [nHeads, nKvHeads] of [[2, 1], [2, 2]]) {
   Deno.test(`gradcheck: causal attention, ${nHeads} heads / ${nKvHeads} kv`, () => {
@@ -145,16 +158,10 @@ Deno.test("gradcheck: embedding (tokens and learned positions)", () => {
   const V = 5, dim = 3, T = 3, n = 6, tokens = [0, 4, 4, 2, 1, 4];
   const table = randn(V * dim, rng), pos = randn(T * dim, rng);
   const dout = randn(n * dim, rng), out = new Float32Array(n * dim);
-  const q = {
-    type: "fp32",
-    rows: V,
-    cols: dim,
-    granularity: "tensor" as const,
-    data: table,
-    scales: new Float32Array(0),
-  };
+  const readRow = (r: number, o: Float32Array) =>
+    o.set(table.subarray(r * dim, (r + 1) * dim));
   const loss = () => {
-    embeddingForward(out, tokens, q, pos, n, T);
+    embeddingForward(out, tokens, readRow, pos, n, T, dim);
     return dotLoss(out, dout);
   };
   const dt = new Float32Array(V * dim), dp = new Float32Array(T * dim);

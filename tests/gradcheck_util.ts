@@ -1,6 +1,15 @@
 // Shared helpers for the gradient-check tests (finite differences in fp32).
 import assert from "node:assert/strict";
-import type { Rng } from "../src/random.ts";
+import type { ModelConfig } from "../src/model/config.ts";
+import { createActivations, sequenceForward } from "../src/model/sequence.ts";
+import { Rng } from "../src/random.ts";
+import { createBackwardState, modelBackward } from "../src/train/backward.ts";
+import {
+  initParams,
+  paramLayout,
+  paramViews,
+  weightsFromParams,
+} from "../src/train/params.ts";
 
 /** Fills a new array with N(0, std²) samples. */
 export function randn(n: number, rng: Rng, std = 1): Float32Array {
@@ -72,4 +81,59 @@ export function dotLoss(out: Float32Array, weights: Float32Array): number {
   let s = 0;
   for (let i = 0; i < out.length; i++) s += out[i] * weights[i];
   return s;
+}
+
+/**
+ * Checks `modelBackward` against central finite differences of the mean
+ * cross-entropy of `sequenceForward`, for every parameter of `cfg` (B = 2
+ * rows of T = cfg.seqLen tokens, a larger init than training's and every
+ * vector moved away from its init so each gradient is well above fp32
+ * noise). Returns the gradient.
+ */
+export function checkModelGradient(cfg: ModelConfig): Float32Array {
+  const B = 2, T = cfg.seqLen, V = cfg.vocabSize;
+  const layout = paramLayout(cfg);
+  const flat = initParams(layout, 3, 0.5);
+  const rng = new Rng(11);
+  for (const s of layout.specs) {
+    if (s.shape.length === 1) {
+      const centre = s.spec.init === "ones" ? 1 : 0;
+      for (let i = s.offset; i < s.offset + s.size; i++) {
+        flat[i] = centre + 0.3 * rng.normal();
+      }
+    }
+  }
+  const params = paramViews(layout, flat);
+  const weights = weightsFromParams(cfg, params);
+  const acts = createActivations(cfg, B, T);
+  const tokens: number[] = [], targets: number[] = [];
+  for (let i = 0; i < B * T; i++) {
+    tokens.push(rng.int(V));
+    targets.push(rng.int(V));
+  }
+  const loss = () => sequenceForward(weights, acts, tokens, targets);
+  const numeric = numericGrad(flat, loss, 1e-2);
+  const grad = new Float32Array(layout.size);
+  // the training path: probabilities replace the logits in place
+  sequenceForward(weights, acts, tokens, targets, { keepLogits: false });
+  assert.ok(acts.logitsAreProbs);
+  modelBackward(
+    params,
+    paramViews(layout, grad),
+    acts,
+    createBackwardState(cfg, B, T),
+    tokens,
+    targets,
+  );
+  for (const s of layout.specs) {
+    assertGradClose(
+      s.name,
+      grad.subarray(s.offset, s.offset + s.size),
+      numeric.subarray(s.offset, s.offset + s.size),
+      3e-2,
+      5e-4,
+    );
+  }
+  assert.ok(grad.some((g) => g !== 0));
+  return grad;
 }

@@ -4,16 +4,17 @@ import assert from "node:assert/strict";
 import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
 import { createRunState, forwardToken } from "../src/model/decode.ts";
 import {
-  createKvCache,
   kvCacheBytes,
   KvCacheFp32,
   KvCacheInt8,
   KvCacheRing,
 } from "../src/kv/caches.ts";
-import { randomModelWeights } from "../src/model/model.ts";
+import { createKvCache } from "../src/kv/create.ts";
+import { randomModelWeights } from "../src/model/build.ts";
 import { ConfigError, InputError } from "../src/errors.ts";
 import type { KvCache } from "../src/kv/types.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
+import { makeConfig } from "../src/model/config.ts";
 
 const weights = parseLlama2cCheckpoint(
   await Deno.readFile(
@@ -218,7 +219,7 @@ Deno.test("decode = sequence forward (1e-5) for learned positions, GQA and an un
     "../src/model/sequence.ts"
   );
   for (const positional of ["learned", "rope"] as const) {
-    const cfg = {
+    const cfg = makeConfig({
       dim: 32,
       hiddenDim: 48,
       nLayers: 2,
@@ -228,9 +229,7 @@ Deno.test("decode = sequence forward (1e-5) for learned positions, GQA and an un
       seqLen: 16,
       positional,
       sharedClassifier: false,
-      normEps: 1e-5,
-      ropeTheta: 10000,
-    };
+    });
     const w = randomModelWeights(cfg, 21, 0.3);
     const toks = Array.from({ length: 16 }, (_, i) => (i * 13 + 5) % 40);
     const acts = createActivations(cfg, 1, 16);

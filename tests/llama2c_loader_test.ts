@@ -12,16 +12,16 @@ import {
   parseLlama2cTokenizer,
 } from "../src/tokenizer/llama2c.ts";
 import { tokenizerFromJSON } from "../src/tokenizer/json.ts";
-import { randomModelWeights } from "../src/model/model.ts";
+import { randomModelWeights } from "../src/model/build.ts";
 import { FormatError, ShapeError } from "../src/errors.ts";
-import type { ModelConfig } from "../src/model/config.ts";
+import { makeConfig, type ModelConfig } from "../src/model/config.ts";
 
 const REF = new URL("../../shared/reference/models/", import.meta.url);
 const tok512 = await Deno.readFile(new URL("tok512.bin", REF));
 const tok32k = await Deno.readFile(new URL("tokenizer.bin", REF));
 const model260k = await Deno.readFile(new URL("stories260K.bin", REF));
 
-const cfg: ModelConfig = {
+const cfg: ModelConfig = makeConfig({
   dim: 16,
   hiddenDim: 40,
   nLayers: 2,
@@ -29,11 +29,8 @@ const cfg: ModelConfig = {
   nKvHeads: 2,
   vocabSize: 12,
   seqLen: 8,
-  positional: "rope",
   sharedClassifier: false,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
+});
 
 Deno.test("llama2c checkpoint: encode → parse round-trips every tensor (unshared classifier)", () => {
   const w = randomModelWeights(cfg, 3);

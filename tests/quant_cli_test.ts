@@ -5,7 +5,8 @@ import { loadModelArchive } from "../src/io/archive.ts";
 import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
 import { main } from "../src/cli/quantize.ts";
 import { UsageError } from "../src/cli/common.ts";
-import { modelByteSize, quantizeModel } from "../src/quant/policy.ts";
+import { ConfigError, InputError } from "../src/errors.ts";
+import { modelByteSize, quantizeModel } from "../src/model/quantize.ts";
 import { WEIGHT_TYPES } from "../src/quant/table.ts";
 
 const MODELS = new URL("../../shared/reference/models/", import.meta.url);
@@ -33,7 +34,7 @@ Deno.test("quantize CLI: llama2.c .bin → int4 archive → int8 archive", async
     ]);
     const a4 = await loadModelArchive(await Deno.readFile(out4));
     const src = parseLlama2cCheckpoint(await Deno.readFile(model));
-    const expected = quantizeModel(src, "int4", 32, { backend: "js" });
+    const expected = quantizeModel(src, "int4", 32);
     assert.equal(a4.weights.layers[0].wq.weight.type, "int4");
     assert.equal(a4.weights.layers[0].w2.weight.granularity, 86); // 172 inputs
     assert.equal(a4.weights.tokenEmbedding.type, "int4"); // shared classifier
@@ -78,10 +79,10 @@ Deno.test("quantize CLI: bad flags are UsageErrors", async () => {
   await assert.rejects(
     () => main(["--model", model, "--type", "int8"]),
     (e: Error) =>
-      e instanceof UsageError && /--tokenizer is required/.test(e.message),
+      e instanceof ConfigError && /tokenizer is required/.test(e.message),
   );
   await assert.rejects(
     () => main(["--model", "/nonexistent/m.bin", "--type", "int8"]),
-    UsageError,
+    InputError,
   );
 });

@@ -5,23 +5,27 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../src/errors.ts";
 import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
 import { KvCacheFp32 } from "../src/kv/caches.ts";
-import type { ModelConfig } from "../src/model/config.ts";
+import { makeConfig, type ModelConfig } from "../src/model/config.ts";
 import { createRunState, forwardToken } from "../src/model/decode.ts";
-import { randomModelWeights } from "../src/model/model.ts";
+import { randomModelWeights } from "../src/model/build.ts";
 import type { Linear, ModelWeights } from "../src/model/weights.ts";
 import { int4 } from "../src/quant/int4.ts";
 import { int8 } from "../src/quant/int8.ts";
 import {
   fitGranularity,
-  makeLinear,
   modelByteSize,
   quantizeModel,
-  selectKernels,
-} from "../src/quant/policy.ts";
-import { WEIGHT_TYPES, weightType } from "../src/quant/table.ts";
-import type { LinearKernels, WeightType } from "../src/quant/types.ts";
+} from "../src/model/quantize.ts";
+import { WEIGHT_TYPES } from "../src/quant/table.ts";
+import { JS_KERNELS } from "../src/kernels/js.ts";
+import { WASM_KERNELS } from "../src/kernels/wasm.ts";
+import { referenceKernels } from "../src/kernels/reference.ts";
+import { kernelsFor } from "../src/kernels/select.ts";
+import { mapLinears } from "../src/model/tensors.ts";
+import { bindKernels } from "../src/model/bind.ts";
+import { wasmVariant } from "../src/wasm/runtime.ts";
 
-const CFG: ModelConfig = {
+const CFG: ModelConfig = makeConfig({
   dim: 64,
   hiddenDim: 96,
   nLayers: 2,
@@ -29,11 +33,7 @@ const CFG: ModelConfig = {
   nKvHeads: 2,
   vocabSize: 40,
   seqLen: 16,
-  positional: "rope",
-  sharedClassifier: true,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
+});
 
 function linears(w: ModelWeights) {
   return w.layers.flatMap((l) => [l.wq, l.wk, l.wv, l.wo, l.w1, l.w2, l.w3]);
@@ -41,11 +41,11 @@ function linears(w: ModelWeights) {
 
 Deno.test("policy: shared classifier — blocks and the one shared matrix quantized, norms fp32", () => {
   const w = randomModelWeights(CFG, 1);
-  const q = quantizeModel(w, "int4", 32, { backend: "js" });
+  const q = quantizeModel(w, "int4", 32);
   for (const lin of linears(q)) {
     assert.equal(lin.weight.type, "int4");
     assert.equal(lin.weight.granularity, 32);
-    assert.equal(lin.kernels, int4.js);
+    assert.equal(lin.kernels, JS_KERNELS.int4);
   }
   assert.equal(q.tokenEmbedding.type, "int4");
   assert.equal(q.classifier.weight, q.tokenEmbedding);
@@ -163,29 +163,25 @@ Deno.test("modelByteSize: real bytes, shared matrix once, matches a hand count",
   assert.equal(modelByteSize(qt), all / 2 + 4 * (1 + 7 * nLayers) + norms);
 });
 
-Deno.test("selectKernels/makeLinear: js, auto fallback, wasm when supported, bad backend", () => {
-  const fakeWasm: LinearKernels = { ...int8.js, backend: "wasm" };
-  const withWasm = (supported: boolean): WeightType => ({
-    ...int8,
-    wasm: fakeWasm,
-    wasmSupported: () => supported,
-  });
-  assert.equal(selectKernels(int8, "js"), int8.js);
-  assert.equal(selectKernels(withWasm(true), "auto"), fakeWasm);
-  assert.equal(selectKernels(withWasm(true), "wasm"), fakeWasm);
-  assert.equal(selectKernels(withWasm(true), "js"), int8.js);
-  assert.equal(selectKernels(withWasm(false), "auto"), int8.js);
-  assert.equal(selectKernels(withWasm(false), "wasm"), int8.js);
+Deno.test("kernelsFor/bindKernels: js, wasm when supported, reference fallback, bad backend", () => {
   for (const t of Object.values(WEIGHT_TYPES)) {
-    const k = selectKernels(t, "auto");
-    assert.ok(k === t.js || k === t.wasm);
+    assert.equal(kernelsFor(t.name, "js"), JS_KERNELS[t.name]);
+    const k = kernelsFor(t.name, "auto");
+    assert.equal(
+      k,
+      wasmVariant() === "none" ? JS_KERNELS[t.name] : WASM_KERNELS[t.name],
+    );
+    assert.equal(kernelsFor(t.name, "wasm"), k);
   }
-  assert.throws(
-    () => selectKernels(int8, "gpu" as "js"),
-    ConfigError,
-  );
-  const lin = makeLinear(int8.quantize(new Float32Array(4), 2, 2, "row"), "js");
-  assert.equal(lin.kernels, int8.js);
+  // a type a backend lacks runs the TypeScript kernels, then the reference
+  const tables = { js: { int8: JS_KERNELS.int8 }, wasm: {} };
+  assert.equal(kernelsFor("int8", "wasm", tables), JS_KERNELS.int8);
+  assert.equal(kernelsFor("int4", "wasm", tables), referenceKernels("int4"));
+  assert.equal(referenceKernels("int4").backend, "reference");
+  assert.throws(() => kernelsFor("int3", "js"), ConfigError);
+  const w = randomModelWeights(CFG, 1);
+  assert.throws(() => bindKernels(w, "gpu" as "js"), ConfigError);
+  assert.equal(bindKernels(w, "js").layers[0].wq.kernels, JS_KERNELS.fp32);
 });
 
 // --- stories260K: greedy continuation with quantized weights ---------------
@@ -237,7 +233,7 @@ Deno.test("stories260K: greedy tokens with int8 / int4 weights vs run.c's fp32 t
       ["int4 tensor", "int4", "tensor"],
     ] as const
   ) {
-    const w = quantizeModel(fp32, type, g, { backend: "js" });
+    const w = quantizeModel(fp32, type, g);
     const ids = await greedyIds(w, ref.prompt_token_ids, steps);
     matches[name] = commonPrefix(ids, expected);
   }
@@ -248,24 +244,10 @@ Deno.test("stories260K: greedy tokens with int8 / int4 weights vs run.c's fp32 t
 });
 
 function withReferenceKernels(q: ModelWeights): ModelWeights {
-  const r = (l: Linear): Linear => ({
+  return mapLinears(q, (l: Linear) => ({
     weight: l.weight,
-    kernels: weightType(l.weight.type).reference,
-  });
-  return {
-    ...q,
-    layers: q.layers.map((l) => ({
-      ...l,
-      wq: r(l.wq),
-      wk: r(l.wk),
-      wv: r(l.wv),
-      wo: r(l.wo),
-      w1: r(l.w1),
-      w2: r(l.w2),
-      w3: r(l.w3),
-    })),
-    classifier: r(q.classifier),
-  };
+    kernels: referenceKernels(l.weight.type),
+  }));
 }
 
 function softmax(x: Float32Array): Float64Array {
@@ -284,7 +266,7 @@ Deno.test("stories260K: fast kernels (activations rounded to int8) stay within K
   const tokens = [1, 403, 407, 261, 378, 432, 267, 334, 282, 438, 365, 260];
   for (const t of ["int8", "int4"]) {
     for (const g of ["row", "tensor", 32] as const) {
-      const fast = quantizeModel(fp32, t, g, { backend: "auto" });
+      const fast = bindKernels(quantizeModel(fp32, t, g), "auto");
       const exact = withReferenceKernels(fast);
       const sf = createRunState(fp32.config), cf = new KvCacheFp32(fp32.config);
       const se = createRunState(fp32.config), ce = new KvCacheFp32(fp32.config);

@@ -8,7 +8,7 @@ import { Rng } from "../src/random.ts";
 import {
   activationGroupSize,
   dequantizeActivations,
-} from "../src/quant/activation.ts";
+} from "../src/kernels/activation.ts";
 import {
   granularityToString,
   parseGranularity,
@@ -17,14 +17,15 @@ import {
 import { int4 } from "../src/quant/int4.ts";
 import { int8 } from "../src/quant/int8.ts";
 import { WEIGHT_TYPES, weightType } from "../src/quant/table.ts";
-import type {
-  Granularity,
-  LinearKernels,
-  QMatrix,
-  WeightType,
-} from "../src/quant/types.ts";
+import type { Granularity, QMatrix, WeightType } from "../src/quant/types.ts";
+import type { LinearKernels } from "../src/kernels/types.ts";
+import { JS_KERNELS } from "../src/kernels/js.ts";
+import { WASM_KERNELS } from "../src/kernels/wasm.ts";
+import { referenceKernels } from "../src/kernels/reference.ts";
+import { wasmVariant } from "../src/wasm/runtime.ts";
 
-const TYPES = Object.values(WEIGHT_TYPES);
+// tinyllm's own types (ggml's block types: tests/ggml_types_test.ts)
+const TYPES = [WEIGHT_TYPES.fp32, WEIGHT_TYPES.int8, WEIGHT_TYPES.int4];
 const GRANULARITIES: Granularity[] = ["tensor", "row", 32, 8, 2];
 // Shapes exercising the word-at-a-time paths (cols % 8 === 0; 120 → groups
 // of 40) and the
@@ -84,8 +85,8 @@ function scaleOf(m: QMatrix, r: number, c: number): number {
 }
 
 function kernelSets(t: WeightType): LinearKernels[] {
-  const ks = [t.reference, t.js];
-  if (t.wasm && (t.wasmSupported?.() ?? true)) ks.push(t.wasm);
+  const ks = [referenceKernels(t.name), JS_KERNELS[t.name]];
+  if (wasmVariant() !== "none") ks.push(WASM_KERNELS[t.name]);
   return ks;
 }
 
@@ -94,7 +95,13 @@ Deno.test("table: names match keys, weightType finds rows and rejects unknown na
     assert.equal(t.name, k);
     assert.equal(weightType(k), t);
   }
-  assert.deepEqual(Object.keys(WEIGHT_TYPES), ["fp32", "int8", "int4"]);
+  assert.deepEqual(Object.keys(WEIGHT_TYPES), [
+    "fp32",
+    "int8",
+    "int4",
+    ...["f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"],
+    ...["q4_k", "q5_k", "q6_k"],
+  ]);
   assert.throws(() => weightType("int3"), ConfigError);
 });
 
@@ -167,7 +174,7 @@ Deno.test("table: every kernel equals an fp64 product of the dequantized weights
         for (let i = 0; i < n; i++) {
           const xi = x.subarray(i * cols, (i + 1) * cols);
           // What the kernel claims to multiply by: x, or x rounded per group.
-          const xk = k.quantizesActivations
+          const xk = k.activation === "int8-groups"
             ? dequantizeActivations(xi, activationGroupSize(m))
             : xi;
           for (let r = 0; r < rows; r++) {
@@ -309,7 +316,7 @@ Deno.test("scaleSearch: same layout, per-slot squared error never above absmax/q
       );
     }
     const x = randn(rng, cols), out = new Float32Array(rows);
-    t.reference.matvec(searched, x, out);
+    referenceKernels(t.name).matvec(searched, x, out);
     for (let r = 0; r < rows; r++) {
       let e = 0, mag = 0;
       for (let c = 0; c < cols; c++) {
@@ -369,7 +376,7 @@ Deno.test("int4: packed layout of a hand-computed 2x4 matrix (low nibble first, 
   const t = int4.quantize(w, 2, 4, "tensor");
   assert.deepEqual(Array.from(t.data), [0x1f, 0x89, 0x49, 0x7a]);
   const out = new Float32Array(2);
-  int4.reference.matvec(m, new Float32Array([1, 2, 3, 4]), out);
+  referenceKernels("int4").matvec(m, new Float32Array([1, 2, 3, 4]), out);
   assert.deepEqual(Array.from(out), [7 - 14 + 3, 0.5 - 7 + 6 - 4]);
 });
 
@@ -451,8 +458,8 @@ Deno.test("fromParts: rebuilds quantized matrices from raw bytes, even misaligne
     const x = randn(rng, cols),
       a = new Float32Array(rows),
       b = new Float32Array(rows);
-    t.js.matvec(m, x, a);
-    t.js.matvec(back, x, b);
+    JS_KERNELS[t.name].matvec(m, x, a);
+    JS_KERNELS[t.name].matvec(back, x, b);
     assert.deepEqual(a, b);
   }
 });
@@ -525,11 +532,11 @@ Deno.test("property: random matrices, any fitting granularity: round trip and js
         for (const t of TYPES) {
           const m = t.quantize(w, rows, cols, g);
           const d = t.dequantize(m);
-          const xk = t.js.quantizesActivations
+          const xk = JS_KERNELS[t.name].activation === "int8-groups"
             ? dequantizeActivations(x, activationGroupSize(m))
             : x;
           const out = new Float32Array(rows);
-          t.js.matvec(m, x, out);
+          JS_KERNELS[t.name].matvec(m, x, out);
           for (let r = 0; r < rows; r++) {
             let exact = 0, mag = 0;
             for (let c = 0; c < cols; c++) {

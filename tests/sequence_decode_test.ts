@@ -6,9 +6,10 @@ import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
 import { createActivations, sequenceForward } from "../src/model/sequence.ts";
 import { createRunState, forwardToken } from "../src/model/decode.ts";
 import { KvCacheFp32 } from "../src/kv/caches.ts";
-import { randomModelWeights } from "../src/model/model.ts";
+import { randomModelWeights } from "../src/model/build.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
-import { quantizeModel } from "../src/quant/policy.ts";
+import { quantizeModel } from "../src/model/quantize.ts";
+import { makeConfig } from "../src/model/config.ts";
 
 const REF = "../shared/reference";
 
@@ -65,19 +66,20 @@ for (
   ] as const
 ) {
   Deno.test(`sequence forward = decode: random model, ${positional}, shared ${shared}, ${nKvHeads} kv heads`, () => {
-    const w = randomModelWeights({
-      dim: 16,
-      hiddenDim: 24,
-      nLayers: 2,
-      nHeads: 4,
-      nKvHeads,
-      vocabSize: 23,
-      seqLen: 9,
-      positional,
-      sharedClassifier: shared,
-      normEps: 1e-5,
-      ropeTheta: 10000,
-    }, 5);
+    const w = randomModelWeights(
+      makeConfig({
+        dim: 16,
+        hiddenDim: 24,
+        nLayers: 2,
+        nHeads: 4,
+        nKvHeads,
+        vocabSize: 23,
+        seqLen: 9,
+        positional,
+        sharedClassifier: shared,
+      }),
+      5,
+    );
     checkAgainstDecode(w, [[1, 5, 7, 22, 0, 3, 3, 9, 12], [
       4,
       4,
@@ -95,22 +97,22 @@ for (
 for (const type of ["int8", "int4"]) {
   Deno.test(`sequence forward = decode with ${type} weights (embedding quantized too), via the weight-type table`, () => {
     const w = quantizeModel(
-      randomModelWeights({
-        dim: 32,
-        hiddenDim: 64,
-        nLayers: 2,
-        nHeads: 4,
-        nKvHeads: 2,
-        vocabSize: 29,
-        seqLen: 8,
-        positional: "rope",
-        sharedClassifier: false,
-        normEps: 1e-5,
-        ropeTheta: 10000,
-      }, 9),
+      randomModelWeights(
+        makeConfig({
+          dim: 32,
+          hiddenDim: 64,
+          nLayers: 2,
+          nHeads: 4,
+          nKvHeads: 2,
+          vocabSize: 29,
+          seqLen: 8,
+          sharedClassifier: false,
+        }),
+        9,
+      ),
       type,
       undefined,
-      { backend: "js", quantizeEmbedding: true },
+      { quantizeEmbedding: true },
     );
     assert.equal(w.layers[0].wq.weight.type, type);
     assert.equal(w.tokenEmbedding.type, type);

@@ -2,7 +2,7 @@
 // archive = uninterrupted run; it learns a simple sequence; schedule, clipping
 // and AdamW against hand-computed values.
 import assert from "node:assert/strict";
-import type { ModelConfig } from "../src/model/config.ts";
+import { makeConfig, type ModelConfig } from "../src/model/config.ts";
 import {
   DEFAULT_HYPER,
   Trainer,
@@ -16,7 +16,7 @@ import { paramLayout } from "../src/train/params.ts";
 import { sampleBatch, stepRng } from "../src/train/data.ts";
 import { Rng } from "../src/random.ts";
 
-const cfg: ModelConfig = {
+const cfg: ModelConfig = makeConfig({
   dim: 16,
   hiddenDim: 24,
   nLayers: 2,
@@ -24,11 +24,7 @@ const cfg: ModelConfig = {
   nKvHeads: 2,
   vocabSize: 12,
   seqLen: 8,
-  positional: "rope",
-  sharedClassifier: true,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
+});
 const hyper: TrainHyper = {
   ...DEFAULT_HYPER,
   batch: 4,

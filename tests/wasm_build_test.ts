@@ -7,7 +7,7 @@ import {
   GENERATED_MODULE,
 } from "../tools/build_wasm.ts";
 
-Deno.test("src/quant/wasm/kernels_wasm.ts equals a fresh build", async () => {
+Deno.test("src/wasm/kernels_wasm.ts equals a fresh build", async () => {
   const committed = await Deno.readTextFile(
     new URL(`../${GENERATED_MODULE}`, import.meta.url),
   );
@@ -20,7 +20,7 @@ Deno.test("src/quant/wasm/kernels_wasm.ts equals a fresh build", async () => {
 
 Deno.test("both builds validate and export the kernels", async () => {
   const { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } = await import(
-    "../src/quant/wasm/kernels_wasm.ts"
+    "../src/wasm/kernels_wasm.ts"
   );
   for (const b64 of [KERNELS_SIMD_BASE64, KERNELS_RELAXED_BASE64]) {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));

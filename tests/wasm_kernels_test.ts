@@ -6,8 +6,7 @@ import { ConfigError, ShapeError } from "../src/errors.ts";
 import {
   activationGroupSize,
   dequantizeActivations,
-} from "../src/quant/activation.ts";
-import { selectKernels } from "../src/quant/policy.ts";
+} from "../src/kernels/activation.ts";
 import { fp32 } from "../src/quant/fp32.ts";
 import { int4 } from "../src/quant/int4.ts";
 import { int8 } from "../src/quant/int8.ts";
@@ -15,18 +14,18 @@ import { WEIGHT_TYPES } from "../src/quant/table.ts";
 import type { Granularity, QMatrix, WeightType } from "../src/quant/types.ts";
 import {
   createArena,
-  modelArena,
-  placeMatrix,
-  prepareWeightsForWasm,
   setWasmVariant,
-  wasmKernelsFor,
   wasmSupport,
   type WasmVariant,
   wasmVariant,
-} from "../src/quant/wasm/mod.ts";
-import { trainKernels } from "../src/tensor/kernels.ts";
-import { randomModelWeights } from "../src/model/model.ts";
-import type { ModelConfig } from "../src/model/config.ts";
+} from "../src/wasm/runtime.ts";
+import { JS_KERNELS } from "../src/kernels/js.ts";
+import { placeMatrix, WASM_KERNELS } from "../src/kernels/wasm.ts";
+import { kernelsFor } from "../src/kernels/select.ts";
+import { bindKernels, modelArena } from "../src/model/bind.ts";
+import { trainKernels } from "../src/tensor/train_kernels.ts";
+import { randomModelWeights } from "../src/model/build.ts";
+import { makeConfig, type ModelConfig } from "../src/model/config.ts";
 import { Rng } from "../src/random.ts";
 
 const support = wasmSupport();
@@ -110,7 +109,7 @@ for (const variant of VARIANTS) {
       const rng = new Rng(11);
       let checked = 0, integerPath = 0;
       for (const t of [fp32, int8, int4]) {
-        const k = wasmKernelsFor(t.name)!;
+        const k = WASM_KERNELS[t.name];
         assert.equal(k.backend, "wasm");
         for (const [rows, cols] of SHAPES) {
           if (t === int4 && cols % 2 !== 0) continue;
@@ -132,7 +131,7 @@ for (const variant of VARIANTS) {
               assertClose(out, want, mag, 1e-5, what);
               // same kernels' TypeScript sibling agrees too
               const js = new Float32Array(n * rows);
-              t.js.matmul(m, x, n, js);
+              JS_KERNELS[t.name].matmul(m, x, n, js);
               assertClose(
                 out,
                 Float64Array.from(js),
@@ -170,7 +169,7 @@ for (const variant of VARIANTS) {
           const m = t.quantize(randomVector(rng, rows * cols), rows, cols, g);
           const x = randomVector(rng, cols);
           const out = new Float32Array(rows);
-          wasmKernelsFor(t.name)!.matvec(m, x, out);
+          WASM_KERNELS[t.name].matvec(m, x, out);
           // exact product of the dequantized weights with x itself; the
           // integer kernel moves each x[c] by at most half its group's step
           const w = t.dequantize(m);
@@ -208,10 +207,10 @@ Deno.test("wasm relaxed and SIMD128 builds give the same integer results", {
   const a = new Float32Array(64), b = new Float32Array(64);
   setWasmVariant("relaxed");
   try {
-    wasmKernelsFor("int4")!.matvec(m, x, a);
+    WASM_KERNELS.int4.matvec(m, x, a);
     setWasmVariant("simd");
     // a fresh matrix object so the pooled copy comes from the simd build
-    wasmKernelsFor("int4")!.matvec({ ...m }, x, b);
+    WASM_KERNELS.int4.matvec({ ...m }, x, b);
   } finally {
     setWasmVariant(null);
   }
@@ -223,28 +222,30 @@ Deno.test("forcing 'none' falls back to the TypeScript kernels everywhere", () =
   setWasmVariant("none");
   try {
     assert.equal(wasmVariant(), "none");
-    assert.equal(wasmKernelsFor("int8"), undefined);
-    assert.equal(selectKernels(int8, "auto").backend, "js");
+    assert.equal(kernelsFor("int8", "auto"), JS_KERNELS.int8);
+    assert.equal(kernelsFor("int8", "wasm").backend, "js");
     assert.equal(trainKernels("auto").backend, "js");
     assert.throws(() => trainKernels("wasm"), ConfigError);
     const w = randomModelWeights(TINY, 1);
-    assert.throws(() => prepareWeightsForWasm(w), ConfigError);
+    assert.throws(() => bindKernels(w, "wasm"), ConfigError);
+    assert.equal(bindKernels(w, "auto").layers[0].wq.kernels, JS_KERNELS.fp32);
   } finally {
     setWasmVariant(null);
   }
   if (support.simd) {
     assert.equal(trainKernels("auto").backend, "wasm");
-    assert.equal(selectKernels(int8, "wasm").backend, "wasm");
+    assert.equal(kernelsFor("int8", "wasm").backend, "wasm");
   }
 });
 
-Deno.test("the table's rows carry the wasm kernels", () => {
-  for (const name of ["fp32", "int8", "int4"]) {
-    assert.equal(WEIGHT_TYPES[name].wasm, wasmKernelsFor(name));
+Deno.test("the wasm table covers every weight type, with the js activation formats", () => {
+  for (const name of Object.keys(WEIGHT_TYPES)) {
+    assert.equal(WASM_KERNELS[name].backend, "wasm");
+    assert.equal(WASM_KERNELS[name].activation, JS_KERNELS[name].activation);
   }
 });
 
-const TINY: ModelConfig = {
+const TINY: ModelConfig = makeConfig({
   dim: 32,
   hiddenDim: 64,
   nLayers: 2,
@@ -252,18 +253,14 @@ const TINY: ModelConfig = {
   nKvHeads: 2,
   vocabSize: 50,
   seqLen: 16,
-  positional: "rope",
-  sharedClassifier: true,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-};
+});
 
 Deno.test({
-  name: "prepareWeightsForWasm places every matrix once and keeps results",
+  name: "bindKernels(wasm) places every matrix once and keeps results",
   ignore: !support.simd,
   fn() {
     const w = randomModelWeights(TINY, 7);
-    const fast = prepareWeightsForWasm(w, { extraBytes: 4096 });
+    const fast = bindKernels(w, "wasm");
     const arena = modelArena(fast)!;
     assert.ok(arena);
     assert.equal(fast.classifier.weight, fast.tokenEmbedding);
@@ -315,7 +312,7 @@ Deno.test({
   ignore: !support.simd,
   fn() {
     for (const t of [fp32, int8, int4]) {
-      const k = wasmKernelsFor(t.name)!;
+      const k = WASM_KERNELS[t.name];
       const m = t.quantize(new Float32Array(4 * 32).fill(1), 4, 32, 32);
       k.matmul(m, new Float32Array(0), 0, new Float32Array(0));
       assert.throws(
@@ -343,7 +340,7 @@ Deno.test({
       const pm = placeMatrix(arena, m);
       const x = randomVector(rng, n * cols);
       const out = new Float32Array(n * rows);
-      wasmKernelsFor(t.name)!.matmul(pm, x, n, out);
+      WASM_KERNELS[t.name].matmul(pm, x, n, out);
       const { want, mag } = expected(t, m, x, n, t !== fp32);
       assertClose(out, want, mag, 1e-5, `${t.name} chunked`);
     }
@@ -368,8 +365,8 @@ Deno.test({
     // negative activations exercise the negated-weight half of the dot
     const x = new Float32Array(cols).fill(-1);
     const want = new Float32Array(rows), got = new Float32Array(rows);
-    int8.js.matvec(m, x, want);
-    wasmKernelsFor("int8")!.matvec(m, x, got);
+    JS_KERNELS.int8.matvec(m, x, want);
+    WASM_KERNELS.int8.matvec(m, x, got);
     assert.deepEqual(Array.from(got), Array.from(want));
     assert.ok(Math.abs(want[0] - 128 * 0.5 * cols) < 1e-2, `${want[0]}`);
   },

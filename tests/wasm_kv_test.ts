@@ -4,12 +4,13 @@
 import assert from "node:assert/strict";
 import { InputError } from "../src/errors.ts";
 import { KvCacheFp32 } from "../src/kv/caches.ts";
-import type { ModelConfig } from "../src/model/config.ts";
+import { makeConfig, type ModelConfig } from "../src/model/config.ts";
 import { createRunState, forwardToken } from "../src/model/decode.ts";
-import { randomModelWeights, withBackend } from "../src/model/model.ts";
-import { wasmSupport } from "../src/quant/wasm/mod.ts";
+import { randomModelWeights } from "../src/model/build.ts";
+import { bindKernels } from "../src/model/bind.ts";
+import { wasmSupport } from "../src/wasm/runtime.ts";
 import { Rng } from "../src/random.ts";
-import { KvCacheWasm } from "../src/tensor/wasm/kv_cache_wasm.ts";
+import { KvCacheWasm } from "../src/kv/wasm.ts";
 
 const ignore = !wasmSupport().simd;
 
@@ -80,7 +81,7 @@ Deno.test({
   name: "decode with KvCacheWasm gives the logits of KvCacheFp32",
   ignore,
   fn() {
-    const cfg: ModelConfig = {
+    const cfg: ModelConfig = makeConfig({
       dim: 48,
       hiddenDim: 96,
       nLayers: 2,
@@ -88,12 +89,8 @@ Deno.test({
       nKvHeads: 2,
       vocabSize: 40,
       seqLen: 12,
-      positional: "rope",
-      sharedClassifier: true,
-      normEps: 1e-5,
-      ropeTheta: 10000,
-    };
-    const w = withBackend(randomModelWeights(cfg, 3, 0.1), "wasm");
+    });
+    const w = bindKernels(randomModelWeights(cfg, 3, 0.1), "wasm");
     const sa = createRunState(cfg, w), sb = createRunState(cfg, w);
     const ca = new KvCacheFp32(cfg), cb = new KvCacheWasm(cfg);
     for (let pos = 0; pos < 12; pos++) {

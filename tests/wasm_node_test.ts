@@ -24,12 +24,14 @@ Deno.test({
     try {
       await Deno.writeTextFile(
         `${dir}/entry.ts`,
-        `import { wasmSupport, wasmVariant, wasmKernelsFor } from ${
-          entry("src/quant/wasm/mod.ts")
+        `import { wasmSupport, wasmVariant } from ${
+          entry("src/wasm/runtime.ts")
         };
+import { JS_KERNELS } from ${entry("src/kernels/js.ts")};
+import { WASM_KERNELS } from ${entry("src/kernels/wasm.ts")};
 import { int4 } from ${entry("src/quant/int4.ts")};
 import { int8 } from ${entry("src/quant/int8.ts")};
-import { trainKernels } from ${entry("src/tensor/kernels.ts")};
+import { trainKernels } from ${entry("src/tensor/train_kernels.ts")};
 import { matmulF32 } from ${entry("src/tensor/matmul.ts")};
 const rows = 40, cols = 96;
 const w = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.37));
@@ -38,8 +40,8 @@ let worst = 0;
 for (const t of [int8, int4]) {
   const m = t.quantize(w, rows, cols, 32);
   const a = new Float32Array(rows), b = new Float32Array(rows);
-  t.js.matvec(m, x, a);
-  wasmKernelsFor(t.name)!.matvec(m, x, b);
+  JS_KERNELS[t.name].matvec(m, x, a);
+  WASM_KERNELS[t.name].matvec(m, x, b);
   for (let i = 0; i < rows; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / 50);
 }
 const o1 = new Float32Array(rows), o2 = new Float32Array(rows);

@@ -7,8 +7,8 @@ import { matmulBackwardF32, matmulF32 } from "../src/tensor/matmul.ts";
 import {
   matmulBackwardF32Wasm,
   matmulF32Wasm,
-} from "../src/tensor/wasm/matmul_wasm.ts";
-import { createArena, wasmSupport } from "../src/quant/wasm/mod.ts";
+} from "../src/tensor/matmul_wasm.ts";
+import { createArena, wasmSupport } from "../src/wasm/runtime.ts";
 import { Rng } from "../src/random.ts";
 
 function randomVector(rng: Rng, n: number): Float32Array {

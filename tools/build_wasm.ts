@@ -1,6 +1,6 @@
 /**
  * Builds the WebAssembly SIMD kernels (`wasm/kernels.ts`, AssemblyScript) into
- * the generated module `src/quant/wasm/kernels_wasm.ts`, which holds both
+ * the generated module `src/wasm/kernels_wasm.ts`, which holds both
  * variants (SIMD128 only, and SIMD128 + relaxed SIMD) as base64.
  *
  * `deno task build:wasm` writes the module; `deno task build:wasm --check`
@@ -15,7 +15,7 @@ import asc from "assemblyscript/asc";
 /** Repository-relative path of the kernel source. */
 export const KERNEL_SOURCE = "wasm/kernels.ts";
 /** Repository-relative path of the generated module. */
-export const GENERATED_MODULE = "src/quant/wasm/kernels_wasm.ts";
+export const GENERATED_MODULE = "src/wasm/kernels_wasm.ts";
 
 const ROOT = new URL("../", import.meta.url);
 

@@ -8,6 +8,6 @@ step() { printf '\n== %s\n' "$*" >&2; }
 step "deno fmt --check";   deno fmt --check
 step "deno lint";          deno lint
 step "deno check";         deno check mod.ts src/ bench/ tests/ tools/ www/
-step "deno doc --lint";    deno doc --lint mod.ts src/cli/main.ts
+step "deno doc --lint";    deno doc --lint $(deno eval 'const e = JSON.parse(Deno.readTextFileSync("deno.json")).exports; console.log(Object.values(e).join(" "))')
 step "deno publish --dry-run"; deno publish --dry-run --allow-dirty >/dev/null
 step "deno test";          deno test -A --parallel "$@"

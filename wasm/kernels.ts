@@ -1,13 +1,13 @@
 // tinyllm WebAssembly SIMD kernels (AssemblyScript source).
 //
 // Built twice by `deno task build:wasm` (tools/build_wasm.ts) into
-// src/quant/wasm/kernels_wasm.ts: once with SIMD128 only and once with relaxed
+// src/wasm/kernels_wasm.ts: once with SIMD128 only and once with relaxed
 // SIMD as well; `ASC_FEATURE_RELAXED_SIMD` picks the code path at compile time.
 // This file is AssemblyScript, not Deno TypeScript: it is excluded from
 // deno fmt/lint/check (see deno.json) and never imported by Deno code.
 //
 // Every pointer is a byte offset into the module's own memory. The JS side
-// (src/quant/wasm/runtime.ts) owns allocation; nothing here allocates.
+// (src/wasm/runtime.ts) owns allocation; nothing here allocates.
 //
 // Layouts are the project's (see the brief): matrices row-major [rows, cols];
 // int8 weights one signed byte each; int4 two per byte, weight 2i in the LOW

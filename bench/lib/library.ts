@@ -7,17 +7,17 @@
  */
 import { LLAMA2C_SHAPES } from "../../src/model/shapes.ts";
 import type { ModelConfig } from "../../src/model/config.ts";
-import type { Backend, ModelWeights } from "../../src/model/weights.ts";
+import type { Backend } from "../../src/backend.ts";
+import type { ModelWeights } from "../../src/model/weights.ts";
 import type { Granularity } from "../../src/quant/types.ts";
 import type { Tokenizer, TokenizerJson } from "../../src/tokenizer/types.ts";
-import { randomModelWeights } from "../../src/model/model.ts";
-import { parseLlama2cCheckpoint } from "../../src/io/llama2c.ts";
+import { randomModelWeights } from "../../src/model/build.ts";
+import { bindKernels } from "../../src/model/bind.ts";
 import { parseLlama2cTokenizer } from "../../src/tokenizer/llama2c.ts";
-import { modelByteSize, quantizeModel } from "../../src/quant/policy.ts";
+import { modelByteSize, quantizeModel } from "../../src/model/quantize.ts";
 import { perplexity as libraryPerplexity } from "../../src/eval/perplexity.ts";
-import { loadModelArchive, saveModelArchive } from "../../src/io/archive.ts";
+import { loadModelFile, saveModelFile } from "../../src/io/load_fs.ts";
 import { loadCorpus } from "../../src/data/brown_fs.ts";
-import { writeFileAtomic } from "../../src/cli/common.ts";
 
 /** A model under benchmark. */
 export interface BenchModel {
@@ -75,13 +75,9 @@ export const FIXED_TEXT =
 
 /** stories260K from a llama2.c directory (stories260K.bin + tok512.bin). */
 export async function loadStories260K(dir: string): Promise<BenchModel> {
-  const weights = parseLlama2cCheckpoint(
-    await Deno.readFile(`${dir}/stories260K.bin`),
-    "stories260K.bin",
-  );
-  const tokenizer = parseLlama2cTokenizer(
-    await Deno.readFile(`${dir}/tok512.bin`),
-    { vocabSize: weights.config.vocabSize, name: "tok512.bin" },
+  const { weights, tokenizer } = await loadModelFile(
+    `${dir}/stories260K.bin`,
+    { tokenizer: `${dir}/tok512.bin` },
   );
   return {
     name: "stories260K",
@@ -123,10 +119,10 @@ export const QUANT_CONFIGS: {
 ];
 
 /**
- * Quantizes with the library's policy (src/quant/policy.ts) applied to every
+ * Quantizes with the library's policy (src/model/quantize.ts) applied to every
  * weight matrix: the blocks, the classifier and the token embedding (so the
  * compression is that of the whole model whether or not the classifier is
- * shared); RMSNorm gains stay fp32.
+ * shared); RMSNorm gains stay fp32. The result is bound to `backend`.
  */
 export function quantizeWeights(
   w: ModelWeights,
@@ -134,11 +130,10 @@ export function quantizeWeights(
   granularity: Granularity,
   backend: Backend = "auto",
 ): ModelWeights {
-  if (type === "fp32") return w;
-  return quantizeModel(w, type, granularity, {
-    backend,
-    quantizeEmbedding: true,
-  });
+  const q = type === "fp32"
+    ? w
+    : quantizeModel(w, type, granularity, { quantizeEmbedding: true });
+  return bindKernels(q, backend);
 }
 
 /** Real bytes of all weights: packed payloads, scales, fp32 tables and norms. */
@@ -183,11 +178,12 @@ export async function loadTrained(
   evalTokens: number,
   name = "seed (trained)",
 ): Promise<TrainedArchive> {
-  const a = await loadModelArchive(await Deno.readFile(path), { name: path });
+  const a = await loadModelFile(path);
+  const training = a.training ?? {};
   let tokens: number[] | null = null;
   let evalText = "not measured";
   if (evalTokens > 0) {
-    const data = dataOf(a.training);
+    const data = dataOf(training);
     const corpus = await loadCorpus(data);
     // Encode a prefix of the split generous enough for evalTokens tokens.
     const words = corpus.val.text.split(" ");
@@ -210,7 +206,7 @@ export async function loadTrained(
       evalTokens: tokens,
       evalText,
     },
-    training: a.training,
+    training,
   };
 }
 
@@ -221,17 +217,14 @@ export async function saveQuantizedArchive(
   type: string,
   granularity: Granularity,
 ): Promise<void> {
-  const a = await loadModelArchive(await Deno.readFile(src), { name: src });
+  const a = await loadModelFile(src);
   const weights = quantizeModel(a.weights, type, granularity);
-  await writeFileAtomic(
-    dst,
-    await saveModelArchive({
-      weights,
-      tokenizer: a.tokenizer,
-      training: {
-        ...a.training,
-        quantized: { type, granularity: String(granularity), from: src },
-      },
-    }),
-  );
+  await saveModelFile(dst, {
+    weights,
+    tokenizer: a.tokenizer,
+    training: {
+      ...a.training,
+      quantized: { type, granularity: String(granularity), from: src },
+    },
+  });
 }

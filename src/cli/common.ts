@@ -74,8 +74,9 @@ export function numberFlag(
 }
 
 /**
- * Runs a CLI entry point. Library errors, usage errors and missing files
- * print `error: <one line>` on stderr and exit with code 1.
+ * Runs a CLI entry point. Library errors (missing files included), usage
+ * errors and unreadable paths print `error: <one line>` on stderr and exit
+ * with code 1.
  */
 export async function runCli(
   name: string,
@@ -93,46 +94,6 @@ export async function runCli(
       console.error(`${name}: error: ${(e as Error).message.split("\n")[0]}`);
       Deno.exit(1);
     }
-    throw e;
-  }
-}
-
-/** Reads a whole file, naming the path (and what it was for) if it is missing. */
-export async function readFileNamed(
-  path: string,
-  what: string,
-): Promise<Uint8Array<ArrayBuffer>> {
-  try {
-    return await Deno.readFile(path) as Uint8Array<ArrayBuffer>;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new UsageError(`${what} file not found: ${path}`);
-    }
-    if (e instanceof Deno.errors.IsADirectory) {
-      throw new UsageError(`${what} path is a directory: ${path}`);
-    }
-    throw e;
-  }
-}
-
-/**
- * Writes `data` to `path` atomically: a temp file beside it, then a rename,
- * so an interrupted write never leaves a half-written file or destroys the
- * previous one.
- */
-export async function writeFileAtomic(
-  path: string,
-  data: Uint8Array | string,
-): Promise<void> {
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
-  if (dir) await Deno.mkdir(dir, { recursive: true });
-  const tmp = `${path}.${Deno.pid}.${Date.now()}.tmp`;
-  try {
-    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-    else await Deno.writeFile(tmp, data);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
     throw e;
   }
 }

@@ -5,14 +5,11 @@
  *
  * @module
  */
+import { baseName } from "../files_fs.ts";
 import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
 import { parseFlags, UsageError } from "./common.ts";
 
 const USAGE = "usage: convert --model M.bin --tokenizer T.bin --out M.tar.gz";
-
-function baseName(p: string): string {
-  return p.slice(p.lastIndexOf("/") + 1);
-}
 
 /**
  * Runs `convert` with its flags.

@@ -11,8 +11,9 @@ import { loadModelFile } from "../io/load_fs.ts";
 import { loadCorpus } from "../data/brown_fs.ts";
 import { WordTokenizer } from "../tokenizer/word.ts";
 import { perplexity } from "../eval/perplexity.ts";
-import { createKvCache } from "../kv/caches.ts";
-import type { Backend } from "../model/weights.ts";
+import { createKvCache } from "../kv/create.ts";
+import type { Backend } from "../backend.ts";
+import { bindKernels } from "../model/bind.ts";
 
 const FLAGS = {
   model: { type: "string" },
@@ -57,8 +58,8 @@ export async function main(args: string[]): Promise<void> {
   const cache = typeof v.cache === "string" ? v.cache : undefined;
   const loaded = await loadModelFile(v.model, {
     tokenizer: typeof v.tokenizer === "string" ? v.tokenizer : undefined,
-    backend,
   });
+  const weights = bindKernels(loaded.weights, backend);
   const cfg = loaded.config;
   if (cache) createKvCache(cache, cfg); // validate the spec before the work
   let data = typeof v.data === "string" ? v.data : undefined;
@@ -91,7 +92,7 @@ export async function main(args: string[]): Promise<void> {
   });
   const batch = numberFlag(v, "batch", 8, { integer: true, min: 1 });
   const t0 = performance.now();
-  const r = perplexity(loaded.weights, stream, { seqLen, batch, words, cache });
+  const r = perplexity(weights, stream, { seqLen, batch, words, cache });
   const seconds = (performance.now() - t0) / 1000;
   const unk = tok instanceof WordTokenizer
     ? stream.filter((id) => id === tok.unkId).length / (stream.length - 1)
@@ -110,9 +111,9 @@ export async function main(args: string[]): Promise<void> {
       perplexityPerWord: r.perWord,
       unkRate: unk,
       weightTypes: [
-        ...new Set(loaded.weights.layers.map((l) => l.wq.weight.type)),
+        ...new Set(weights.layers.map((l) => l.wq.weight.type)),
       ],
-      backend: loaded.weights.classifier.kernels.backend,
+      backend: weights.classifier.kernels.backend,
       seconds,
     }));
     return;

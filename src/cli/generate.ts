@@ -10,9 +10,10 @@
  * @module
  */
 import { numberFlag, parseFlags, UsageError } from "./common.ts";
+import type { Backend } from "../backend.ts";
 import { loadModelFile } from "../io/load_fs.ts";
 import { generate, type GenerateOptions } from "../generate/generate.ts";
-import type { Backend } from "../model/weights.ts";
+import { bindKernels } from "../model/bind.ts";
 
 const USAGE =
   "usage: generate --model M.bin|M.tar.gz [--tokenizer T.bin] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--no-cache | --cache fp32|int8|ring:N] [--backend auto|wasm|js]";
@@ -77,9 +78,8 @@ export async function main(args: string[]): Promise<void> {
 
   const loaded = await loadModelFile(v.model, {
     tokenizer: v.tokenizer as string | undefined,
-    backend: backend as Backend,
   });
-  const weights = loaded.weights;
+  const weights = bindKernels(loaded.weights, backend as Backend);
   const options: GenerateOptions = {
     maxTokens,
     temperature,

@@ -1,7 +1,7 @@
 /**
  * The `tinyllm` command line: `tinyllm <command> [flags]`.
  *
- * Commands: `generate`, `train`, `quantize`, `eval`, `convert`.
+ * Commands: `generate`, `train`, `quantize`, `eval`, `convert`, `tokenize`.
  * Each command lives in its own module under `src/cli/` and exports
  * `main(args)`.
  *
@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     (await import("./random_checkpoint.ts")).main,
   train: async () => (await import("./train.ts")).main,
   eval: async () => (await import("./eval.ts")).main,
+  tokenize: async () => (await import("./tokenize.ts")).main,
 };
 
 /**

@@ -1,80 +1,35 @@
 /**
  * `tinyllm quantize`: converts a model archive (.tar.gz) or a llama2.c
- * checkpoint (.bin + tokenizer) to int8/int4 (or back to fp32) following the
- * policy of `src/quant/policy.ts`, writes the result as a model archive
+ * checkpoint (.bin + tokenizer) to int8/int4, one of ggml's block types
+ * (q8_0, q4_k, …: bit-identical to llama-quantize's reference quantizer;
+ * `--group` means nothing to them), or back to fp32, following the policy
+ * of `src/model/quantize.ts`, writes the result as a model archive
  * (atomically) and prints the sizes.
  *
  * @module
  */
-import { loadModelArchive, saveModelArchive } from "../io/archive.ts";
-import { parseLlama2cCheckpoint } from "../io/llama2c.ts";
-import type { ModelWeights } from "../model/weights.ts";
-import { granularityToString, parseGranularity } from "../quant/granularity.ts";
+import { baseName, readFileNamed, writeFileAtomic } from "../files_fs.ts";
+import { isGguf, parseGguf } from "../io/gguf.ts";
+import { quantizeGguf } from "../io/gguf_quantize.ts";
+import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
 import {
   modelByteSize,
   modelFp32ByteSize,
   quantizeModel,
-} from "../quant/policy.ts";
+} from "../model/quantize.ts";
+import { modelTensors, tensorValue } from "../model/tensors.ts";
+import { granularityToString, parseGranularity } from "../quant/granularity.ts";
 import { WEIGHT_TYPES, weightType } from "../quant/table.ts";
-import type { Granularity } from "../quant/types.ts";
-import { parseLlama2cTokenizer } from "../tokenizer/llama2c.ts";
-import type { Tokenizer } from "../tokenizer/types.ts";
+import type { Granularity, WeightType } from "../quant/types.ts";
 import { TinyLlmError } from "../errors.ts";
-import {
-  parseFlags,
-  readFileNamed,
-  UsageError,
-  writeFileAtomic,
-} from "./common.ts";
+import { parseFlags, UsageError } from "./common.ts";
 
 const USAGE =
-  "usage: quantize --model M.tar.gz|M.bin [--tokenizer T.bin] --type int8|int4|fp32 [--group 32|row|tensor] [--out OUT.tar.gz] [--quantize-embedding] [--classifier-type int8|int4|fp32 [--classifier-group G]] [--search-scales]";
-
-function baseName(p: string): string {
-  return p.slice(p.lastIndexOf("/") + 1);
-}
-
-function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-}
-
-interface Source {
-  weights: ModelWeights;
-  tokenizer: Tokenizer;
-  training: Record<string, unknown>;
-}
-
-async function loadSource(
-  modelPath: string,
-  tokenizerPath: string | undefined,
-): Promise<Source> {
-  const bytes = await readFileNamed(modelPath, "model");
-  if (isGzip(bytes)) {
-    const a = await loadModelArchive(bytes, {
-      name: baseName(modelPath),
-      backend: "js",
-    });
-    return { weights: a.weights, tokenizer: a.tokenizer, training: a.training };
-  }
-  if (tokenizerPath === undefined) {
-    throw new UsageError(
-      "--tokenizer is required with a llama2.c .bin model",
-    );
-  }
-  const weights = parseLlama2cCheckpoint(bytes, baseName(modelPath));
-  const tokenizer = parseLlama2cTokenizer(
-    await readFileNamed(tokenizerPath, "tokenizer"),
-    { vocabSize: weights.config.vocabSize, name: baseName(tokenizerPath) },
-  );
-  return {
-    weights,
-    tokenizer,
-    training: { source: "llama2c", checkpoint: baseName(modelPath) },
-  };
-}
+  "usage: quantize --model M.tar.gz|M.bin [--tokenizer T.bin] --type int8|int4|fp32|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q5_k|q6_k|f16|bf16 [--group 32|row|tensor] [--out OUT.tar.gz] [--quantize-embedding] [--classifier-type int8|int4|fp32 [--classifier-group G]] [--search-scales]";
 
 /** `dist/model.tar.gz` + int4/32 → `dist/model-int4-g32.tar.gz`. */
 function defaultOut(model: string, type: string, g: Granularity): string {
+  if (model.endsWith(".gguf")) return model.replace(/\.gguf$/, `-${type}.gguf`);
   const stem = model.replace(/(\.tar\.gz|\.tgz|\.bin)$/, "");
   const suffix = typeof g === "number" ? `g${g}` : g;
   return `${stem}-${type}${type === "fp32" ? "" : `-${suffix}`}.tar.gz`;
@@ -167,19 +122,32 @@ export async function main(args: string[]): Promise<void> {
   }
 
   const t0 = performance.now();
-  const src = await loadSource(model, v.tokenizer as string | undefined);
+  if (await startsWithGguf(model)) {
+    await quantizeGgufFile(
+      model,
+      await readFileNamed(model, "model"),
+      out,
+      type,
+      clsName,
+    );
+    return;
+  }
+  const src = await loadModelFile(model, {
+    tokenizer: v.tokenizer as string | undefined,
+  });
+  const training = src.training ??
+    { source: "llama2c", checkpoint: baseName(model) };
   const quantized = quantizeModel(src.weights, type.name, granularity, {
     quantizeEmbedding: v["quantize-embedding"] === true,
-    backend: "js",
     classifierType: clsName,
     classifierGranularity: clsGranularity,
     scaleSearch: v["search-scales"] === true,
   });
-  const bytes = await saveModelArchive({
+  const written = await saveModelFile(out, {
     weights: quantized,
     tokenizer: src.tokenizer,
     training: {
-      ...src.training,
+      ...training,
       quantization: {
         type: type.name,
         granularity: granularityToString(granularity),
@@ -192,14 +160,13 @@ export async function main(args: string[]): Promise<void> {
       },
     },
   });
-  await writeFileAtomic(out, bytes);
   const fp32Bytes = modelFp32ByteSize(quantized);
   const srcBytes = modelByteSize(src.weights);
   const qBytes = modelByteSize(quantized);
   const g = granularityToString(granularity);
   console.log(
     `quantize: ${model} → ${out} (${type.name}${
-      type.name === "fp32" ? "" : `, granularity ${g}`
+      type.scales === "none" ? "" : `, granularity ${g}`
     }${
       clsName === undefined
         ? ""
@@ -210,17 +177,14 @@ export async function main(args: string[]): Promise<void> {
   );
   // Group sizes that did not fit a matrix were raised for it (fitGranularity).
   const fitted = new Set<string>();
-  for (const l of quantized.layers) {
-    for (const lin of [l.wq, l.wk, l.wv, l.wo, l.w1, l.w2, l.w3]) {
-      if (
-        lin.weight.type !== "fp32" && lin.weight.granularity !== granularity
-      ) {
-        fitted.add(
-          `${lin.weight.cols} inputs → ${
-            granularityToString(lin.weight.granularity)
-          }`,
-        );
-      }
+  for (const t of modelTensors(quantized.config)) {
+    const m = tensorValue(quantized, t);
+    if (
+      t.spec.role === "linear" && t.layer !== null && m &&
+      !(m instanceof Float32Array) && m.type !== "fp32" &&
+      m.granularity !== granularity
+    ) {
+      fitted.add(`${m.cols} inputs → ${granularityToString(m.granularity)}`);
     }
   }
   if (fitted.size > 0) {
@@ -236,5 +200,64 @@ export async function main(args: string[]): Promise<void> {
       (fp32Bytes / qBytes).toFixed(2)
     }x smaller; ${fp32Bytes} → ${qBytes} bytes)`,
   );
-  console.log(`  archive: ${mb(bytes.length)} written`);
+  console.log(`  archive: ${mb(written)} written`);
+}
+
+/** Whether the file at `path` starts with the GGUF magic (false if unreadable). */
+async function startsWithGguf(path: string): Promise<boolean> {
+  let f: Deno.FsFile | undefined;
+  try {
+    f = await Deno.open(path);
+    const head = new Uint8Array(4);
+    return (await f.read(head)) === 4 && isGguf(head);
+  } catch {
+    return false; // the loader reports what is wrong with the path
+  } finally {
+    f?.close();
+  }
+}
+
+/**
+ * A GGUF model in, a GGUF model out: every quantizable tensor in `type` (one
+ * of ggml's), as `llama-quantize --pure` writes it; `--classifier-type` sets
+ * `output.weight`'s type.
+ */
+async function quantizeGgufFile(
+  model: string,
+  bytes: Uint8Array,
+  out: string,
+  type: WeightType,
+  clsName: string | undefined,
+): Promise<void> {
+  const t0 = performance.now();
+  const ggmlOf = (t: WeightType, flag: string): number => {
+    if (t.ggmlType === undefined) {
+      throw new UsageError(
+        `${flag} ${t.name}: a GGUF model takes one of ggml's types (${
+          Object.values(WEIGHT_TYPES).filter((w) => w.ggmlType !== undefined)
+            .map((w) => w.name).join(", ")
+        })`,
+      );
+    }
+    return t.ggmlType;
+  };
+  const target = ggmlOf(type, "--type");
+  const tensorTypes: [string, number][] = clsName === undefined
+    ? []
+    : [["output.weight", ggmlOf(weightType(clsName), "--classifier-type")]];
+  const result = quantizeGguf(bytes, target, { tensorTypes });
+  await writeFileAtomic(out, result);
+  const counts = new Map<string, number>();
+  for (const t of parseGguf(result).tensors) {
+    counts.set(t.typeName, (counts.get(t.typeName) ?? 0) + 1);
+  }
+  console.log(
+    `quantize: ${model} → ${out} (${type.name}, ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s)`,
+  );
+  console.log(
+    `  tensors: ${[...counts].map(([n, c]) => `${c} ${n}`).join(", ")}`,
+  );
+  console.log(`  file: ${mb(bytes.length)} → ${mb(result.length)}`);
 }

@@ -9,15 +9,11 @@
  *
  * @module
  */
-import {
-  numberFlag,
-  parseFlags,
-  UsageError,
-  writeFileAtomic,
-} from "./common.ts";
+import { numberFlag, parseFlags, UsageError } from "./common.ts";
+import { writeFileAtomic } from "../files_fs.ts";
 import { encodeLlama2cCheckpoint } from "../io/llama2c.ts";
-import { randomModelWeights } from "../model/model.ts";
-import type { ModelConfig } from "../model/config.ts";
+import { randomModelWeights } from "../model/build.ts";
+import { makeConfig, type ModelConfig } from "../model/config.ts";
 import { LLAMA2C_SHAPES } from "../model/shapes.ts";
 
 const SHAPES: Readonly<Record<string, ModelConfig>> = LLAMA2C_SHAPES;
@@ -61,7 +57,7 @@ export async function main(args: string[]): Promise<void> {
     numberFlag(v, name, fallback, { integer: true, min: 1, max: 1 << 20 });
   const dim = int("dim", base.dim);
   const heads = int("heads", base.nHeads);
-  const config: ModelConfig = {
+  const config: ModelConfig = makeConfig({
     dim,
     hiddenDim: int(
       "hidden",
@@ -72,11 +68,8 @@ export async function main(args: string[]): Promise<void> {
     nKvHeads: int("kv-heads", v.heads ? heads : base.nKvHeads),
     vocabSize: int("vocab", base.vocabSize),
     seqLen: int("seq-len", base.seqLen),
-    positional: "rope",
     sharedClassifier: !v["unshared-classifier"],
-    normEps: 1e-5,
-    ropeTheta: 10000,
-  };
+  });
   const seed = numberFlag(v, "seed", 1, { integer: true });
   const bytes = encodeLlama2cCheckpoint(randomModelWeights(config, seed));
   await writeFileAtomic(v.out, bytes);

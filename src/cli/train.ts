@@ -12,7 +12,11 @@
 // @ts-types="@types/cli-progress"
 import cliProgress from "cli-progress";
 import { numberFlag, parseFlags, UsageError } from "./common.ts";
-import type { ModelConfig } from "../model/config.ts";
+import {
+  type ConfigShape,
+  makeConfig,
+  type ModelConfig,
+} from "../model/config.ts";
 import { loadCorpus } from "../data/brown_fs.ts";
 import type { Corpus } from "../data/brown.ts";
 import { WordTokenizer } from "../tokenizer/word.ts";
@@ -26,7 +30,7 @@ import {
   type TrainHyper,
 } from "../train/trainer.ts";
 import { perplexity } from "../eval/perplexity.ts";
-import { selectTrainKernels } from "../train/kernels.ts";
+import { trainKernels } from "../tensor/train_kernels.ts";
 import { checkpointInput, resumeState } from "../train/checkpoint.ts";
 import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
 
@@ -34,8 +38,8 @@ import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
 export interface RunSettings {
   /** Preset name the run started from. */
   preset: string;
-  /** Model shape. */
-  model: ModelConfig;
+  /** Model shape (completed by `makeConfig`). */
+  model: ConfigShape & Partial<ModelConfig>;
   /** Optimisation. */
   hyper: TrainHyper;
   /** "brown" or a text file path. */
@@ -56,19 +60,15 @@ export interface RunSettings {
   logEvery: number;
 }
 
-function baseModel(): ModelConfig {
+function baseModel(): ConfigShape & Partial<ModelConfig> {
+  // vocabSize is set once the tokenizer is known
   return {
     dim: 128,
     hiddenDim: 384,
     nLayers: 2,
     nHeads: 4,
-    nKvHeads: 4,
     vocabSize: 0,
     seqLen: 32,
-    positional: "rope",
-    sharedClassifier: true,
-    normEps: 1e-5,
-    ropeTheta: 10000,
   };
 }
 
@@ -202,7 +202,7 @@ export function applyFlags(
     "kv-heads",
     v["heads"] !== undefined && v["kv-heads"] === undefined
       ? m.nHeads
-      : m.nKvHeads,
+      : m.nKvHeads ?? m.nHeads,
   );
   m.hiddenDim = int("hidden", m.hiddenDim);
   h.seqLen = int("seq-len", h.seqLen);
@@ -339,8 +339,9 @@ export async function main(args: string[]): Promise<void> {
   if (settings.trainTokens > 0) train = train.subarray(0, settings.trainTokens);
   const val = encodeSplit(tokenizer, corpus.val);
   settings.model.vocabSize = tokenizer.vocabSize;
-  const { model: cfg, hyper: h } = settings;
-  const kernels = await selectTrainKernels(backend);
+  const { hyper: h } = settings;
+  const cfg = makeConfig(settings.model);
+  const kernels = trainKernels(backend);
 
   console.log(`Vocab: ${tokenizer.vocabSize}, Tokens: ${train.length}`);
   console.log(

@@ -54,7 +54,7 @@ export const BROWN_FILE_PATTERN: RegExp = /^c[a-r][0-9][0-9]$/;
  *
  * @example
  * ```ts
- * import { brownWords } from "@proj/tinyllm";
+ * import { brownWords } from "@proj/tinyllm/data";
  * console.log(brownWords(["\tThe/at 1/2/cd jury/nn ./.\n"])); // ["The", "1/2", "jury", "."]
  * ```
  */
@@ -81,7 +81,7 @@ export function brownWords(texts: readonly string[]): string[] {
  *
  * @example
  * ```ts
- * import { countWords } from "@proj/tinyllm";
+ * import { countWords } from "@proj/tinyllm/data";
  * console.log(countWords("  The jury , said\n")); // 4
  * ```
  */
@@ -113,7 +113,7 @@ function splitOf(words: readonly string[]): CorpusSplit {
  *
  * @example
  * ```ts
- * import { splitWords } from "@proj/tinyllm";
+ * import { splitWords } from "@proj/tinyllm/data";
  * const c = splitWords("brown-ish", ["a", "b", "c", "d"], 2, 1);
  * console.log(c.train.text, "|", c.val.text, "|", c.test.text); // a b | c | d
  * ```
@@ -188,7 +188,7 @@ function cutAt(text: string, at: number): number {
  *
  * @example
  * ```ts
- * import { splitText } from "@proj/tinyllm";
+ * import { splitText } from "@proj/tinyllm/data";
  * const c = splitText("tiny.txt", "w ".repeat(100));
  * console.log(c.train.words.length, c.val.words.length, c.test.words.length); // 91 5 4
  * ```

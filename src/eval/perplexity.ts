@@ -15,7 +15,7 @@
 import type { ModelWeights } from "../model/weights.ts";
 import { createActivations, sequenceForward } from "../model/sequence.ts";
 import { createRunState, forwardToken } from "../model/decode.ts";
-import { createKvCache } from "../kv/caches.ts";
+import { createKvCache } from "../kv/create.ts";
 import { ConfigError, InputError } from "../errors.ts";
 
 /** Options of {@linkcode perplexity}. */
@@ -71,10 +71,8 @@ function logSoftmaxAt(
  *
  * @example
  * ```ts
- * import { perplexity, randomModelWeights } from "@proj/tinyllm";
- * const w = randomModelWeights({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 10, seqLen: 8, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * import { makeConfig, perplexity, randomModelWeights } from "@proj/tinyllm";
+ * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8 }), 1);
  * const r = perplexity(w, [1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2]);
  * console.log(r.tokens, r.perToken > 1); // 11 true
  * ```

@@ -7,12 +7,11 @@
  * @module
  */
 import { ConfigError, InputError, ShapeError } from "../errors.ts";
-import { createKvCache } from "../kv/caches.ts";
-import { modelArena } from "../quant/wasm/mod.ts";
-import { KvCacheWasm } from "../tensor/wasm/kv_cache_wasm.ts";
-import { createActivations, sequenceForward } from "../model/sequence.ts";
-import type { KvCache } from "../kv/types.ts";
+import { createKvCache } from "../kv/create.ts";
+import type { KvCache, KvCacheSpec } from "../kv/types.ts";
+import { modelArena } from "../model/bind.ts";
 import { createRunState, forwardToken } from "../model/decode.ts";
+import { createActivations, sequenceForward } from "../model/sequence.ts";
 import type { ModelWeights } from "../model/weights.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 import { Sampler } from "./sampler.ts";
@@ -35,11 +34,12 @@ export interface GenerateOptions {
   stopAtEos?: boolean;
   /**
    * KV cache: `"fp32"` (default; kept in WebAssembly memory with SIMD
-   * attention when the model was prepared for wasm), `"int8"`, `"ring:N"` (sliding window of N
-   * positions; with RoPE generation may run past seqLen), or `"none"`: no
-   * cache, the whole sequence is recomputed at every step (the baseline).
+   * attention when the model is bound to the wasm backend), `"int8"`,
+   * `"ring:N"` (sliding window of N positions; with RoPE generation may run
+   * past seqLen), or `"none"`: no cache, the whole sequence is recomputed at
+   * every step (the baseline).
    */
-  cache?: "fp32" | "int8" | "none" | `ring:${number}`;
+  cache?: KvCacheSpec | "none";
   /**
    * Token ids never sampled (their logits are set to -Infinity), e.g. a word
    * tokenizer's `<unk>`, which a small vocabulary predicts often.
@@ -68,13 +68,11 @@ export interface GeneratedToken {
  *
  * @example Greedy continuation, streamed
  * ```ts
- * import { generate, Llama2cTokenizer, randomModelWeights } from "@proj/tinyllm";
+ * import { generate, Llama2cTokenizer, makeConfig, randomModelWeights } from "@proj/tinyllm";
  * const enc = new TextEncoder();
  * const tok = new Llama2cTokenizer(["<unk>", "<s>", "</s>", " ", "a", "b"].map((p) =>
  *   enc.encode(p)), new Float32Array(6));
- * const model = randomModelWeights({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 6, seqLen: 16, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * const model = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 6, seqLen: 16 }), 1);
  * for await (const t of generate(model, tok, "a", { maxTokens: 3, temperature: 0, stopAtBos: false, stopAtEos: false })) {
  *   console.log(t.id, JSON.stringify(t.text));
  * }
@@ -120,11 +118,12 @@ export async function* generate(
   const replay = cacheSpec === "none";
   // A model whose weights live in WebAssembly memory gets the fp32 cache
   // with SIMD attention (same numbers up to summation order).
-  const cache: KvCache | null = replay
-    ? null
-    : cacheSpec === "fp32" && modelArena(model)
-    ? new KvCacheWasm(c)
-    : createKvCache(cacheSpec, c);
+  const cache: KvCache | null = replay ? null : createKvCache(
+    cacheSpec,
+    c,
+    c.seqLen,
+    { wasm: modelArena(model) !== undefined },
+  );
   // With a ring cache and RoPE, positions are unbounded; otherwise seqLen.
   const maxPos = cache?.kind === "ring" && c.positional === "rope"
     ? Infinity
@@ -181,13 +180,11 @@ export interface GenerateResult {
  *
  * @example
  * ```ts
- * import { generateText, Llama2cTokenizer, randomModelWeights } from "@proj/tinyllm";
+ * import { generateText, Llama2cTokenizer, makeConfig, randomModelWeights } from "@proj/tinyllm";
  * const enc = new TextEncoder();
  * const tok = new Llama2cTokenizer(["<unk>", "<s>", "</s>", " ", "a", "b"].map((p) =>
  *   enc.encode(p)), new Float32Array(6));
- * const model = randomModelWeights({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 6, seqLen: 16, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * const model = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 6, seqLen: 16 }), 1);
  * const r = await generateText(model, tok, "ab", { maxTokens: 4, seed: 7, stopAtBos: false, stopAtEos: false });
  * console.log(r.ids.length); // 4
  * ```

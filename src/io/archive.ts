@@ -1,7 +1,10 @@
 /**
  * The model archive: a gzip'd tar (GNU `tar xzf` reads it) of
  *
- * - `config.json` — the {@linkcode ModelConfig} plus `format_version`;
+ * - `config.json` — the {@linkcode ModelConfig} plus `format_version`
+ *   (fields added after version 1 — `qkvBias`, `ropeStyle`, `ropeDim` — are
+ *   written only when they differ from their defaults, so older models keep
+ *   their bytes, and default when absent);
  * - `tokenizer.json` — the tokenizer's JSON form (`kind` + data);
  * - `model.safetensors` — the weights (standard safetensors; quantized
  *   matrices as payload + `<name>.scales`, see `safetensors.ts`);
@@ -10,13 +13,15 @@
  * - `optimizer.safetensors` (optional) — AdamW state for `--resume`: flat F32
  *   tensors `m` and `v` in the training parameter layout, metadata `step`.
  *
- * Weight tensor names (llama-style):
- * `tok_embeddings` [vocab, dim] · `pos_embeddings` [seqLen, dim] (learned
- * positions only) · `layers.{i}.attention_norm` [dim] · `layers.{i}.wq`
- * [dim, dim] · `layers.{i}.wk` / `wv` [kvDim, dim] · `layers.{i}.wo`
- * [dim, dim] · `layers.{i}.ffn_norm` [dim] · `layers.{i}.w1` / `w3`
- * [hidden, dim] · `layers.{i}.w2` [dim, hidden] · `norm` [dim] · `output`
- * [vocab, dim] (absent when the classifier is the embedding matrix).
+ * Weight tensor names are the `archive` column of the tensor table
+ * (`src/model/tensors.ts`, llama-style): `tok_embeddings` [vocab, dim] ·
+ * `pos_embeddings` [seqLen, dim] (learned positions only) ·
+ * `layers.{i}.attention_norm` [dim] · `layers.{i}.wq` [dim, dim] ·
+ * `layers.{i}.wk` / `wv` [kvDim, dim] · `layers.{i}.bq` [dim] / `bk` / `bv`
+ * [kvDim] (Q/K/V biases only) · `layers.{i}.wo` [dim, dim] ·
+ * `layers.{i}.ffn_norm` [dim] · `layers.{i}.w1` / `w3` [hidden, dim] ·
+ * `layers.{i}.w2` [dim, hidden] · `norm` [dim] · `output` [vocab, dim]
+ * (absent when the classifier is the embedding matrix).
  *
  * Members are sorted and stamped with a fixed time, owner 0 and mode 644, so
  * the same model gives the same bytes. Core module: bytes in, bytes out; it
@@ -25,14 +30,25 @@
  * @module
  */
 import { createTar, parseTar } from "nanotar";
+import { bytesOf } from "../bytes.ts";
 import { ConfigError, FormatError, ShapeError } from "../errors.ts";
-import { kvDim, type ModelConfig, validateConfig } from "../model/config.ts";
-import { linearOf, withBackend } from "../model/model.ts";
-import type { Backend, LayerWeights, ModelWeights } from "../model/weights.ts";
+import { assembleWeights, linearOf } from "../model/build.ts";
+import {
+  headSize,
+  makeConfig,
+  type ModelConfig,
+  validateConfig,
+} from "../model/config.ts";
+import {
+  forEachTensor,
+  isMatrix,
+  parameterCount,
+  tensorValue,
+} from "../model/tensors.ts";
+import type { ModelWeights } from "../model/weights.ts";
 import type { QMatrix } from "../quant/types.ts";
 import { tokenizerFromJSON } from "../tokenizer/json.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
-import { paramLayout } from "../train/params.ts";
 import {
   decodeSafetensors,
   encodeSafetensors,
@@ -79,7 +95,7 @@ export interface ModelArchiveInput {
 export interface ModelArchive {
   /** The model shape. */
   config: ModelConfig;
-  /** The weights, with kernels chosen for the requested backend. */
+  /** The weights (TypeScript kernels; see `bindKernels`). */
   weights: ModelWeights;
   /** The tokenizer. */
   tokenizer: Tokenizer;
@@ -91,8 +107,6 @@ export interface ModelArchive {
 
 /** Options of {@linkcode loadModelArchive}. */
 export interface LoadArchiveOptions {
-  /** Kernel backend for the Linear layers (default "js"). */
-  backend?: Backend;
   /** Archive name for error messages (default "archive"). */
   name?: string;
 }
@@ -102,7 +116,7 @@ export interface LoadArchiveOptions {
  *
  * @example
  * ```ts
- * import { gunzipBytes, gzipBytes } from "@proj/tinyllm";
+ * import { gunzipBytes, gzipBytes } from "@proj/tinyllm/io";
  * const z = await gzipBytes(new TextEncoder().encode("hello hello hello"));
  * console.log(new TextDecoder().decode(await gunzipBytes(z))); // "hello hello hello"
  * ```
@@ -121,7 +135,7 @@ export async function gzipBytes(
  *
  * @example
  * ```ts
- * import { gunzipBytes } from "@proj/tinyllm";
+ * import { gunzipBytes } from "@proj/tinyllm/io";
  * try { await gunzipBytes(new Uint8Array([1, 2, 3])); } catch (e) { console.log((e as Error).name); } // FormatError
  * ```
  */
@@ -140,10 +154,6 @@ export async function gunzipBytes(
       })`,
     );
   }
-}
-
-function bytesOf(a: ArrayBufferView): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 function sameMatrix(a: QMatrix, b: QMatrix): boolean {
@@ -173,32 +183,18 @@ export function weightsToTensors(
     Object.assign(tensors, t.tensors);
     Object.assign(metadata, t.metadata);
   };
-  const vec = (name: string, v: Float32Array, shape: number[]) => {
-    tensors[name] = { shape, data: v };
-  };
-  mat("tok_embeddings", weights.tokenEmbedding);
-  if (weights.positionEmbedding) {
-    vec("pos_embeddings", weights.positionEmbedding, [c.seqLen, c.dim]);
-  }
-  weights.layers.forEach((l, i) => {
-    const p = `layers.${i}.`;
-    vec(p + "attention_norm", l.rmsAtt, [c.dim]);
-    mat(p + "wq", l.wq.weight);
-    mat(p + "wk", l.wk.weight);
-    mat(p + "wv", l.wv.weight);
-    mat(p + "wo", l.wo.weight);
-    vec(p + "ffn_norm", l.rmsFfn, [c.dim]);
-    mat(p + "w1", l.w1.weight);
-    mat(p + "w2", l.w2.weight);
-    mat(p + "w3", l.w3.weight);
+  forEachTensor(c, (t) => {
+    const v = tensorValue(weights, t)!;
+    if (v instanceof Float32Array) {
+      tensors[t.archiveName] = { shape: t.shape, data: v };
+    } else mat(t.archiveName, v);
   });
-  vec("norm", weights.rmsFinal, [c.dim]);
   // A shared classifier is written only if it differs from the embedding
   // (e.g. quantized separately by a policy); a copy of it (say, in a wasm
   // arena) is still the same matrix.
   if (
-    !(c.sharedClassifier &&
-      sameMatrix(weights.classifier.weight, weights.tokenEmbedding))
+    c.sharedClassifier &&
+    !sameMatrix(weights.classifier.weight, weights.tokenEmbedding)
   ) {
     mat("output", weights.classifier.weight);
   }
@@ -218,64 +214,41 @@ export function weightsFromTensors(
   config: ModelConfig,
   name = "model.safetensors",
 ): ModelWeights {
-  const { dim, hiddenDim, vocabSize, seqLen } = config;
-  const kv = kvDim(config);
   const used = new Set<string>();
   const mat = (n: string, rows: number, cols: number): QMatrix => {
     used.add(n);
     used.add(`${n}.scales`);
     return qmatrixFromTensors(file, n, rows, cols, name);
   };
-  const vec = (n: string, shape: number[]): Float32Array => {
+  let weights = assembleWeights(config, (t) => {
+    const n = t.archiveName;
+    if (isMatrix(t.spec)) return mat(n, t.shape[0], t.shape[1]);
     used.add(n);
     const v = tensorF32(file, n, name);
     const got = file.tensors.get(n)!.shape;
-    if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
+    if (
+      got.length !== t.shape.length || got.some((d, i) => d !== t.shape[i])
+    ) {
       throw new ShapeError(
-        `${name}: tensor "${n}" is [${got}], expected [${shape}]`,
+        `${name}: tensor "${n}" is [${got}], expected [${t.shape}]`,
       );
     }
     return v;
-  };
-  const tokenEmbedding = mat("tok_embeddings", vocabSize, dim);
-  const positionEmbedding = config.positional === "learned"
-    ? vec("pos_embeddings", [seqLen, dim])
-    : null;
-  const layers: LayerWeights[] = [];
-  for (let i = 0; i < config.nLayers; i++) {
-    const p = `layers.${i}.`;
-    layers.push({
-      rmsAtt: vec(p + "attention_norm", [dim]),
-      wq: linearOf(mat(p + "wq", dim, dim)),
-      wk: linearOf(mat(p + "wk", kv, dim)),
-      wv: linearOf(mat(p + "wv", kv, dim)),
-      wo: linearOf(mat(p + "wo", dim, dim)),
-      rmsFfn: vec(p + "ffn_norm", [dim]),
-      w1: linearOf(mat(p + "w1", hiddenDim, dim)),
-      w2: linearOf(mat(p + "w2", dim, hiddenDim)),
-      w3: linearOf(mat(p + "w3", hiddenDim, dim)),
-    });
+  });
+  if (config.sharedClassifier && file.tensors.has("output")) {
+    const m = mat("output", config.vocabSize, config.dim);
+    weights = { ...weights, classifier: linearOf(m) };
   }
-  const rmsFinal = vec("norm", [dim]);
-  let classifier;
-  if (file.tensors.has("output") || !config.sharedClassifier) {
-    classifier = linearOf(mat("output", vocabSize, dim));
-  } else classifier = linearOf(tokenEmbedding);
   for (const key of file.tensors.keys()) {
     if (!used.has(key)) {
       throw new FormatError(
-        `${name}: unexpected tensor "${key}" (not part of a ${config.nLayers}-layer ${config.positional} model)`,
+        `${name}: unexpected tensor "${key}" (not part of a ${config.nLayers}-layer ${config.positional} model${
+          config.qkvBias ? " with Q/K/V biases" : ""
+        })`,
       );
     }
   }
-  return {
-    config,
-    tokenEmbedding,
-    positionEmbedding,
-    layers,
-    rmsFinal,
-    classifier,
-  };
+  return weights;
 }
 
 const json = (v: unknown) =>
@@ -289,11 +262,10 @@ const json = (v: unknown) =>
  *
  * @example Save, then load back
  * ```ts
- * import { loadModelArchive, randomModelWeights, saveModelArchive, WordTokenizer, type ModelConfig } from "@proj/tinyllm";
+ * import { loadModelArchive, makeConfig, type ModelConfig, randomModelWeights,
+ *   saveModelArchive, WordTokenizer } from "@proj/tinyllm";
  * const tokenizer = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
- * const config: ModelConfig = { dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, nKvHeads: 2,
- *   vocabSize: tokenizer.vocabSize, seqLen: 8, positional: "rope", sharedClassifier: true,
- *   normEps: 1e-5, ropeTheta: 10000 };
+ * const config: ModelConfig = makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, vocabSize: tokenizer.vocabSize, seqLen: 8 });
  * const weights = randomModelWeights(config, 1);
  * const bytes = await saveModelArchive({ weights, tokenizer, training: { steps: 0 } });
  * const back = await loadModelArchive(bytes);
@@ -312,10 +284,7 @@ export async function saveModelArchive(
   }
   const { tensors, metadata } = weightsToTensors(input.weights);
   const files: { name: string; data: Uint8Array }[] = [
-    {
-      name: "config.json",
-      data: json({ format_version: ARCHIVE_FORMAT_VERSION, ...config }),
-    },
+    { name: "config.json", data: json(configJson(config)) },
     { name: "model.safetensors", data: encodeSafetensors(tensors, metadata) },
     { name: "tokenizer.json", data: json(input.tokenizer.toJSON()) },
     { name: "training.json", data: json(input.training ?? {}) },
@@ -410,6 +379,7 @@ function parseJsonMember(
   }
 }
 
+/** Fields every config.json has (format version 1). */
 const CONFIG_FIELDS: (keyof ModelConfig)[] = [
   "dim",
   "hiddenDim",
@@ -424,6 +394,25 @@ const CONFIG_FIELDS: (keyof ModelConfig)[] = [
   "ropeTheta",
 ];
 
+/** Fields added later, written only when not at their default. */
+const LATER_FIELDS: (keyof ModelConfig)[] = ["qkvBias", "ropeStyle", "ropeDim"];
+
+function configJson(config: ModelConfig): Record<string, unknown> {
+  const defaults: Partial<ModelConfig> = {
+    qkvBias: false,
+    ropeStyle: "interleaved",
+    ropeDim: headSize(config),
+  };
+  const out: Record<string, unknown> = {
+    format_version: ARCHIVE_FORMAT_VERSION,
+  };
+  for (const k of CONFIG_FIELDS) out[k] = config[k];
+  for (const k of LATER_FIELDS) {
+    if (config[k] !== defaults[k]) out[k] = config[k];
+  }
+  return out;
+}
+
 function readConfig(raw: unknown, name: string): ModelConfig {
   const where = `${name}: config.json`;
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
@@ -437,23 +426,20 @@ function readConfig(raw: unknown, name: string): ModelConfig {
       } (this build reads ${ARCHIVE_FORMAT_VERSION})`,
     );
   }
-  const config = {} as Record<string, unknown>;
+  const fields = {} as Record<string, unknown>;
   for (const k of CONFIG_FIELDS) {
     if (!(k in r)) throw new FormatError(`${where}: missing field ${k}`);
-    config[k] = r[k];
+    fields[k] = r[k];
   }
-  if (typeof config.sharedClassifier !== "boolean") {
-    throw new FormatError(`${where}: sharedClassifier must be true or false`);
-  }
+  for (const k of LATER_FIELDS) if (k in r) fields[k] = r[k];
   try {
-    validateConfig(config as unknown as ModelConfig);
+    return makeConfig(fields as unknown as ModelConfig);
   } catch (e) {
     if (e instanceof ConfigError) {
       throw new FormatError(`${where}: ${e.message}`);
     }
     throw e;
   }
-  return config as unknown as ModelConfig;
 }
 
 /**
@@ -466,7 +452,8 @@ function readConfig(raw: unknown, name: string): ModelConfig {
  *
  * @example
  * ```ts
- * import { FormatError, gzipBytes, loadModelArchive } from "@proj/tinyllm";
+ * import { FormatError, loadModelArchive } from "@proj/tinyllm";
+ * import { gzipBytes } from "@proj/tinyllm/io";
  * try {
  *   await loadModelArchive(await gzipBytes(new Uint8Array(1024)), { name: "m.tar.gz" });
  * } catch (e) {
@@ -504,10 +491,7 @@ export async function loadModelArchive(
       `${mname}: unknown format_version "${fv}" (this build reads ${ARCHIVE_FORMAT_VERSION})`,
     );
   }
-  let weights = weightsFromTensors(file, config, mname);
-  if (options.backend && options.backend !== "js") {
-    weights = withBackend(weights, options.backend);
-  }
+  const weights = weightsFromTensors(file, config, mname);
   let tokenizer: Tokenizer;
   try {
     tokenizer = tokenizerFromJSON(tokJson);
@@ -548,7 +532,7 @@ function readOptimizer(
   const file = decodeSafetensors(bytes, oname);
   const m = tensorF32(file, "m", oname).slice();
   const v = tensorF32(file, "v", oname).slice();
-  const size = paramLayout(config).size;
+  const size = parameterCount(config);
   if (m.length !== size || v.length !== size) {
     throw new ShapeError(
       `${oname}: m has ${m.length} and v ${v.length} values, the model has ${size} parameters`,

@@ -206,7 +206,7 @@ const utf8Encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { isGguf } from "@proj/tinyllm";
+ * import { isGguf } from "@proj/tinyllm/io";
  * console.log(isGguf(new TextEncoder().encode("GGUF\x03\0\0\0"))); // true
  * ```
  */
@@ -494,7 +494,7 @@ function readArray(
  *
  * @example
  * ```ts
- * import { GGML_TYPE, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { GGML_TYPE, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const bytes = writeGguf([["general.architecture", "llama"]], [
  *   { name: "w", shape: [2, 1], type: GGML_TYPE.F32, data: new Uint8Array(8) },
  * ]);
@@ -857,7 +857,7 @@ function writeArray(
  *
  * @example Write and read back, keeping value types
  * ```ts
- * import { GGML_TYPE, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { GGML_TYPE, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const bytes = writeGguf(
  *   [["llama.context_length", 128], ["llama.rope.freq_base", 10000], ["tokenizer.ggml.scores", new Float32Array([0, -1])]],
  *   [{ name: "token_embd.weight", shape: [32, 2], type: GGML_TYPE.Q8_0, data: new Uint8Array(68) }],
@@ -1018,7 +1018,7 @@ function missing(key: string): FormatError {
  *
  * @example
  * ```ts
- * import { ggufString, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufString, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["general.architecture", "qwen2"]], []));
  * console.log(ggufString(f, "general.architecture"), ggufString(f, "general.name", "")); // "qwen2" ""
  * ```
@@ -1047,7 +1047,7 @@ export function ggufString(
  *
  * @example
  * ```ts
- * import { ggufNumber, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufNumber, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["llama.block_count", 2], ["general.size", 7n]], []));
  * console.log(ggufNumber(f, "llama.block_count"), ggufNumber(f, "general.size"), ggufNumber(f, "x", 1)); // 2 7 1
  * ```
@@ -1084,7 +1084,7 @@ export function ggufNumber(
  *
  * @example
  * ```ts
- * import { ggufBool, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufBool, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.add_bos_token", true]], []));
  * console.log(ggufBool(f, "tokenizer.ggml.add_bos_token"), ggufBool(f, "tokenizer.ggml.add_eos_token", false)); // true false
  * ```
@@ -1113,7 +1113,7 @@ export type GgufArray = Exclude<GgufValue, number | bigint | boolean | string>;
  *
  * @example
  * ```ts
- * import { ggufArray, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufArray, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.token_type", new Int32Array([1, 3])]], []));
  * console.log(ggufArray(f, "tokenizer.ggml.token_type")); // Int32Array(2) [1, 3]
  * ```
@@ -1132,7 +1132,7 @@ export function ggufArray(file: GgufFile, key: string): GgufArray {
  *
  * @example
  * ```ts
- * import { ggufStringArray, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufStringArray, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.tokens", ["<s>", "a"]]], []));
  * console.log(ggufStringArray(f, "tokenizer.ggml.tokens")); // ["<s>", "a"]
  * ```
@@ -1170,7 +1170,7 @@ export type GgufNumberArray =
  *
  * @example
  * ```ts
- * import { ggufNumberArray, parseGguf, writeGguf } from "@proj/tinyllm";
+ * import { ggufNumberArray, parseGguf, writeGguf } from "@proj/tinyllm/io";
  * const f = parseGguf(writeGguf([["tokenizer.ggml.scores", new Float32Array([0, -1.5])]], []));
  * console.log(ggufNumberArray(f, "tokenizer.ggml.scores")); // Float32Array(2) [0, -1.5]
  * ```

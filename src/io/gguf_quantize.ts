@@ -77,7 +77,7 @@ const KEEP_EXACT = ["position_embd.weight", "token_types.weight"];
  *
  * @example
  * ```ts
- * import { ggufTensorIsQuantizable } from "@proj/tinyllm";
+ * import { ggufTensorIsQuantizable } from "@proj/tinyllm/io";
  * console.log(ggufTensorIsQuantizable("blk.0.attn_q.weight", [64, 64])); // true
  * console.log(ggufTensorIsQuantizable("blk.0.attn_norm.weight", [64])); // false
  * ```
@@ -147,7 +147,7 @@ function compareTensors(a: string, b: string): number {
  *
  * @example
  * ```ts
- * import { GGML_TYPE, parseGguf, quantizeGguf, writeGguf } from "@proj/tinyllm";
+ * import { GGML_TYPE, parseGguf, quantizeGguf, writeGguf } from "@proj/tinyllm/io";
  * const f32 = writeGguf([["general.architecture", "llama"]], [
  *   { name: "blk.0.attn_q.weight", shape: [32, 2], type: GGML_TYPE.F32, data: new Uint8Array(256) },
  * ]);

@@ -6,10 +6,18 @@
  * @module
  */
 import { FormatError } from "../errors.ts";
-import { headSize, kvDim, type ModelConfig } from "../model/config.ts";
-import { fp32Matrix, linearOf } from "../model/model.ts";
+import { assembleWeights, fp32Matrix } from "../model/build.ts";
+import { headSize, makeConfig, type ModelConfig } from "../model/config.ts";
+import {
+  isMatrix,
+  type ModelTensor,
+  modelTensors,
+  TENSORS,
+  type TensorSpec,
+  tensorValue,
+} from "../model/tensors.ts";
+import type { ModelWeights } from "../model/weights.ts";
 import { weightType } from "../quant/table.ts";
-import type { LayerWeights, ModelWeights } from "../model/weights.ts";
 import type { QMatrix } from "../quant/types.ts";
 
 /** Bytes of the llama2.c header: dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len. */
@@ -35,7 +43,7 @@ const FIELDS = [
  *
  * @example
  * ```ts
- * import { readLlama2cConfig } from "@proj/tinyllm";
+ * import { readLlama2cConfig } from "@proj/tinyllm/io";
  * const h = new Int32Array([64, 172, 5, 8, 4, 512, 512]);
  * console.log(readLlama2cConfig(new Uint8Array(h.buffer)).nKvHeads); // 4
  * ```
@@ -67,7 +75,7 @@ export function readLlama2cConfig(
       `${name}: header dim ${dim}, n_heads ${nHeads}, n_kv_heads ${nKvHeads} are inconsistent (need n_heads | dim, n_kv_heads | n_heads, even head size)`,
     );
   }
-  return {
+  return makeConfig({
     dim,
     hiddenDim,
     nLayers,
@@ -75,11 +83,33 @@ export function readLlama2cConfig(
     nKvHeads,
     vocabSize: Math.abs(vocab),
     seqLen,
-    positional: "rope",
     sharedClassifier: vocab > 0,
-    normEps: 1e-5,
-    ropeTheta: 10000,
-  };
+  });
+}
+
+/** The tensor kinds a llama2.c checkpoint holds, in file order. */
+const LLAMA2C_KINDS: readonly TensorSpec[] = TENSORS
+  .filter((t) => t.llama2c !== null)
+  .sort((a, b) => a.llama2c! - b.llama2c!);
+
+/**
+ * The tensors of `config` grouped by kind in llama2.c's file order (every
+ * block's tensor of a kind together); the unused legacy freq_cis tables sit
+ * right before the classifier's place.
+ */
+function llama2cLayout(
+  config: ModelConfig,
+): { kind: TensorSpec; tensors: ModelTensor[] }[] {
+  const all = modelTensors(config);
+  return LLAMA2C_KINDS.map((kind) => ({
+    kind,
+    tensors: all.filter((t) => t.spec === kind),
+  }));
+}
+
+/** Floats of the legacy freq_cis_real and freq_cis_imag tables. */
+function freqCisFloats(c: ModelConfig): number {
+  return c.seqLen * headSize(c);
 }
 
 /**
@@ -88,10 +118,9 @@ export function readLlama2cConfig(
  *
  * @example
  * ```ts
- * import { llama2cFileSize } from "@proj/tinyllm";
- * console.log(llama2cFileSize({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8,
- *   nKvHeads: 4, vocabSize: 512, seqLen: 512, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 })); // 1056540
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { llama2cFileSize } from "@proj/tinyllm/io";
+ * console.log(llama2cFileSize(makeConfig({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512 }))); // 1056540
  * ```
  */
 export function llama2cFileSize(c: ModelConfig): number {
@@ -99,12 +128,11 @@ export function llama2cFileSize(c: ModelConfig): number {
 }
 
 function floatCount(c: ModelConfig): number {
-  const kv = kvDim(c);
-  const perLayer = 2 * c.dim + 2 * c.dim * c.dim + 2 * kv * c.dim +
-    3 * c.hiddenDim * c.dim;
-  return c.vocabSize * c.dim + c.nLayers * perLayer + c.dim +
-    c.seqLen * headSize(c) +
-    (c.sharedClassifier ? 0 : c.vocabSize * c.dim);
+  let n = freqCisFloats(c);
+  for (const { tensors } of llama2cLayout(c)) {
+    for (const t of tensors) n += t.size;
+  }
+  return n;
 }
 
 /**
@@ -115,10 +143,9 @@ function floatCount(c: ModelConfig): number {
  *
  * @example
  * ```ts
- * import { parseLlama2cCheckpoint, encodeLlama2cCheckpoint, randomModelWeights } from "@proj/tinyllm";
- * const w = randomModelWeights({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 10, seqLen: 8, positional: "rope", sharedClassifier: true,
- *   normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import { encodeLlama2cCheckpoint, parseLlama2cCheckpoint } from "@proj/tinyllm/io";
+ * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 10, seqLen: 8 }), 1);
  * const back = parseLlama2cCheckpoint(encodeLlama2cCheckpoint(w));
  * console.log(back.config.nKvHeads); // 1
  * ```
@@ -142,61 +169,27 @@ export function parseLlama2cCheckpoint(
       n,
     )
     : new Float32Array(bytes.slice(LLAMA2C_HEADER_BYTES).buffer);
+  const values = new Map<string, Float32Array>();
   let off = 0;
-  const take = (count: number): Float32Array => {
-    const v = floats.subarray(off, off + count);
-    off += count;
-    return v;
-  };
-  const { dim, hiddenDim, nLayers, vocabSize } = config;
-  const kv = kvDim(config);
-  const L = nLayers;
-  const emb = take(vocabSize * dim);
-  const rmsAtt = take(L * dim);
-  const wq = take(L * dim * dim);
-  const wk = take(L * kv * dim);
-  const wv = take(L * kv * dim);
-  const wo = take(L * dim * dim);
-  const rmsFfn = take(L * dim);
-  const w1 = take(L * hiddenDim * dim);
-  const w2 = take(L * dim * hiddenDim);
-  const w3 = take(L * hiddenDim * dim);
-  const rmsFinal = take(dim);
-  take(config.seqLen * headSize(config)); // freq_cis_real + freq_cis_imag: unused, RoPE is computed
-  const wcls = config.sharedClassifier ? null : take(vocabSize * dim);
-  const slice = (a: Float32Array, l: number, size: number) =>
-    a.subarray(l * size, (l + 1) * size);
-  const layers: LayerWeights[] = [];
-  for (let l = 0; l < L; l++) {
-    layers.push({
-      rmsAtt: slice(rmsAtt, l, dim),
-      wq: linearOf(fp32Matrix(slice(wq, l, dim * dim), dim, dim)),
-      wk: linearOf(fp32Matrix(slice(wk, l, kv * dim), kv, dim)),
-      wv: linearOf(fp32Matrix(slice(wv, l, kv * dim), kv, dim)),
-      wo: linearOf(fp32Matrix(slice(wo, l, dim * dim), dim, dim)),
-      rmsFfn: slice(rmsFfn, l, dim),
-      w1: linearOf(fp32Matrix(slice(w1, l, hiddenDim * dim), hiddenDim, dim)),
-      w2: linearOf(fp32Matrix(slice(w2, l, dim * hiddenDim), dim, hiddenDim)),
-      w3: linearOf(fp32Matrix(slice(w3, l, hiddenDim * dim), hiddenDim, dim)),
-    });
+  for (const { kind, tensors } of llama2cLayout(config)) {
+    // freq_cis_real + freq_cis_imag: unused, RoPE is computed
+    if (kind.field === "classifier") off += freqCisFloats(config);
+    for (const t of tensors) {
+      values.set(t.name, floats.subarray(off, off + t.size));
+      off += t.size;
+    }
   }
-  const tokenEmbedding = fp32Matrix(emb, vocabSize, dim);
-  return {
-    config,
-    tokenEmbedding,
-    positionEmbedding: null,
-    layers,
-    rmsFinal,
-    classifier: linearOf(
-      wcls ? fp32Matrix(wcls, vocabSize, dim) : tokenEmbedding,
-    ),
-  };
+  return assembleWeights(config, (t) => {
+    const v = values.get(t.name)!;
+    return isMatrix(t.spec) ? fp32Matrix(v, t.shape[0], t.shape[1]) : v;
+  });
 }
 
-function toF32(q: QMatrix): Float32Array {
-  return q.type === "fp32"
-    ? q.data as Float32Array
-    : weightType(q.type).dequantize(q);
+function toF32(v: Float32Array | QMatrix): Float32Array {
+  if (v instanceof Float32Array) return v;
+  return v.type === "fp32"
+    ? v.data as Float32Array
+    : weightType(v.type).dequantize(v);
 }
 
 /**
@@ -206,10 +199,9 @@ function toF32(q: QMatrix): Float32Array {
  *
  * @example
  * ```ts
- * import { encodeLlama2cCheckpoint, randomModelWeights, llama2cFileSize } from "@proj/tinyllm";
- * const cfg = { dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 2,
- *   vocabSize: 10, seqLen: 8, positional: "rope" as const,
- *   sharedClassifier: false, normEps: 1e-5, ropeTheta: 10000 };
+ * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import { encodeLlama2cCheckpoint, llama2cFileSize } from "@proj/tinyllm/io";
+ * const cfg = makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, vocabSize: 10, seqLen: 8, sharedClassifier: false });
  * const bytes = encodeLlama2cCheckpoint(randomModelWeights(cfg, 7));
  * console.log(bytes.length === llama2cFileSize(cfg)); // true
  * ```
@@ -221,6 +213,14 @@ export function encodeLlama2cCheckpoint(
   if (c.positional !== "rope") {
     throw new FormatError(
       "llama2.c checkpoints only hold RoPE models, this one has learned positions",
+    );
+  }
+  const held = modelTensors(c).find((t) => t.spec.llama2c === null);
+  if (held || c.ropeStyle !== "interleaved" || c.ropeDim !== headSize(c)) {
+    throw new FormatError(
+      `llama2.c checkpoints hold plain llama models: this one has ${
+        held ? held.name : `${c.ropeStyle} RoPE over ${c.ropeDim} dims`
+      }`,
     );
   }
   const out = new Uint8Array(llama2cFileSize(c));
@@ -237,31 +237,22 @@ export function encodeLlama2cCheckpoint(
   head.forEach((v, i) => dv.setInt32(i * 4, v, true));
   const f = new Float32Array(out.buffer, LLAMA2C_HEADER_BYTES);
   let off = 0;
-  const put = (a: Float32Array) => {
-    f.set(a, off);
-    off += a.length;
-  };
-  put(toF32(weights.tokenEmbedding));
-  const ls = weights.layers;
-  for (const l of ls) put(l.rmsAtt);
-  for (const l of ls) put(toF32(l.wq.weight));
-  for (const l of ls) put(toF32(l.wk.weight));
-  for (const l of ls) put(toF32(l.wv.weight));
-  for (const l of ls) put(toF32(l.wo.weight));
-  for (const l of ls) put(l.rmsFfn);
-  for (const l of ls) put(toF32(l.w1.weight));
-  for (const l of ls) put(toF32(l.w2.weight));
-  for (const l of ls) put(toF32(l.w3.weight));
-  put(weights.rmsFinal);
-  // freq_cis_real then freq_cis_imag, [seqLen, headSize/2] each (as export.py).
-  const hs = headSize(c), half = hs / 2;
-  for (const fn of [Math.cos, Math.sin]) {
-    for (let p = 0; p < c.seqLen; p++) {
-      for (let i = 0; i < half; i++) {
-        f[off++] = fn(p / Math.pow(c.ropeTheta, (2 * i) / hs));
+  for (const { kind, tensors } of llama2cLayout(c)) {
+    if (kind.field === "classifier") {
+      // freq_cis_real then freq_cis_imag, [seqLen, headSize/2] each (as export.py).
+      const hs = headSize(c), half = hs / 2;
+      for (const fn of [Math.cos, Math.sin]) {
+        for (let p = 0; p < c.seqLen; p++) {
+          for (let i = 0; i < half; i++) {
+            f[off++] = fn(p / Math.pow(c.ropeTheta, (2 * i) / hs));
+          }
+        }
       }
     }
+    for (const t of tensors) {
+      f.set(toF32(tensorValue(weights, t)!), off);
+      off += t.size;
+    }
   }
-  if (!c.sharedClassifier) put(toF32(weights.classifier.weight));
   return out;
 }

@@ -1,70 +1,35 @@
 /**
- * File-system side of model loading and saving: one call that takes either a
- * tinyllm archive (`.tar.gz`) or a llama2.c checkpoint (`.bin` plus its
- * tokenizer file), and an atomic archive writer. Every tool (generate, eval,
- * quantize, benchmarks) loads models through {@linkcode loadModelFile}.
+ * File-system side of model loading and saving: {@linkcode loadModelFile}
+ * reads the files and hands the bytes to `loadModel` (the one loading
+ * function of every tool); {@linkcode saveModelFile} writes an archive
+ * atomically.
  *
  * @module
  */
-import { readFileNamed, UsageError, writeFileAtomic } from "../cli/common.ts";
-import type { ModelConfig } from "../model/config.ts";
-import { withBackend } from "../model/model.ts";
-import type { Backend, ModelWeights } from "../model/weights.ts";
-import { parseLlama2cTokenizer } from "../tokenizer/llama2c.ts";
-import type { Tokenizer } from "../tokenizer/types.ts";
-import {
-  loadModelArchive,
-  type ModelArchiveInput,
-  type OptimizerState,
-  saveModelArchive,
-} from "./archive.ts";
-import { parseLlama2cCheckpoint } from "./llama2c.ts";
+import { baseName, readFileNamed, writeFileAtomic } from "../files_fs.ts";
+import { type ModelArchiveInput, saveModelArchive } from "./archive.ts";
+import { detectModelFormat, type LoadedModel, loadModel } from "./load.ts";
 
 /** Options of {@linkcode loadModelFile}. */
 export interface LoadModelFileOptions {
-  /** Tokenizer file (llama2.c `tokenizer.bin` format); required with a `.bin` model, ignored for archives. */
+  /** Tokenizer file (llama2.c `tokenizer.bin` format); required with a llama2.c checkpoint, ignored for archives. */
   tokenizer?: string;
-  /** Kernel backend for the Linear layers (default "js"). */
-  backend?: Backend;
-}
-
-/** A loaded model, whatever file it came from. */
-export interface LoadedModel {
-  /** The model shape. */
-  config: ModelConfig;
-  /** The weights. */
-  weights: ModelWeights;
-  /** The tokenizer. */
-  tokenizer: Tokenizer;
-  /** The archive's `training.json` (undefined for llama2.c checkpoints). */
-  training?: Record<string, unknown>;
-  /** The archive's AdamW state, when it has one. */
-  optimizer?: OptimizerState;
-  /** Which kind of file it was. */
-  source: "archive" | "llama2c";
-}
-
-function baseName(p: string): string {
-  return p.slice(p.lastIndexOf("/") + 1);
-}
-
-/** True when `bytes` start with the gzip magic number (a tinyllm archive). */
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 /**
- * Loads a tinyllm archive or a llama2.c checkpoint (told apart by content:
- * archives are gzip). A `.bin` needs `options.tokenizer`.
+ * Reads a tinyllm archive or a llama2.c checkpoint (and its tokenizer file)
+ * and loads it with `loadModel`; the weights are bound to the TypeScript
+ * kernels (see `bindKernels`).
  *
- * @throws {UsageError} when a file is missing or a `.bin` comes without tokenizer
+ * @throws {InputError} when a file is missing
+ * @throws {ConfigError} when a llama2.c checkpoint comes without tokenizer
  * @throws {FormatError} / {ShapeError} when a file is damaged
  *
  * @example
  * ```ts ignore
- * import { loadModelFile } from "./load_fs.ts";
+ * import { loadModelFile } from "@proj/tinyllm/fs";
  * const m = await loadModelFile("stories260K.bin", { tokenizer: "tok512.bin" });
- * const a = await loadModelFile("dist/model.tar.gz", { backend: "auto" });
+ * const a = await loadModelFile("dist/model.tar.gz");
  * ```
  */
 export async function loadModelFile(
@@ -72,25 +37,15 @@ export async function loadModelFile(
   options: LoadModelFileOptions = {},
 ): Promise<LoadedModel> {
   const bytes = await readFileNamed(path, "model");
-  const name = baseName(path);
-  if (isGzip(bytes)) {
-    const a = await loadModelArchive(bytes, { name, backend: options.backend });
-    return { ...a, source: "archive" };
-  }
-  if (options.tokenizer === undefined) {
-    throw new UsageError(
-      `--tokenizer is required with the llama2.c checkpoint ${name}`,
-    );
-  }
-  let weights = parseLlama2cCheckpoint(bytes, name);
-  const tokenizer = parseLlama2cTokenizer(
-    await readFileNamed(options.tokenizer, "tokenizer"),
-    { vocabSize: weights.config.vocabSize, name: baseName(options.tokenizer) },
-  );
-  if (options.backend && options.backend !== "js") {
-    weights = withBackend(weights, options.backend);
-  }
-  return { config: weights.config, weights, tokenizer, source: "llama2c" };
+  const tok = options.tokenizer;
+  const needsTokenizer = detectModelFormat(bytes) === "llama2c";
+  return await loadModel(bytes, {
+    name: baseName(path),
+    ...(needsTokenizer && tok !== undefined && {
+      tokenizer: await readFileNamed(tok, "tokenizer"),
+      tokenizerName: baseName(tok),
+    }),
+  });
 }
 
 /**
@@ -100,7 +55,7 @@ export async function loadModelFile(
  *
  * @example
  * ```ts ignore
- * import { saveModelFile } from "./load_fs.ts";
+ * import { saveModelFile } from "@proj/tinyllm/fs";
  * const bytes = await saveModelFile("dist/model.tar.gz", { weights, tokenizer, training });
  * ```
  */

@@ -5,18 +5,20 @@
  * padded with spaces to a multiple of 8, then the raw little-endian tensor
  * bytes, contiguous and without holes. Dependency-free; bytes in, bytes out.
  *
- * Quantized matrices are stored as their packed payload plus a scales tensor:
- * int8 → `name` I8 `[rows, cols]` + `name.scales` F32; int4 → `name` U8
- * `[rows, cols/2]` + `name.scales` F32; the metadata records `format:
- * "tinyllm"`, `format_version` and, per quantized tensor, `quant.<name>` =
- * `"<type>:<granularity>"` (e.g. `"int4:32"`, `"int8:row"`).
+ * A matrix of any weight type is stored as its payload, `name` `[rows,
+ * rowBytes / element size]` in the type's `safetensorsDtype` (fp32 → F32
+ * `[rows, cols]`, int8 → I8 `[rows, cols]`, int4 → U8 `[rows, cols/2]`),
+ * plus `name.scales` F32 for types with separate scales; the metadata
+ * records, per non-fp32 matrix, `quant.<name>` = `"<type>:<granularity>"`
+ * (e.g. `"int4:32"`, `"int8:row"`; just `"<type>"` without separate scales).
  *
  * @module
  */
+import { LITTLE_ENDIAN } from "../bytes.ts";
 import { FormatError, ShapeError } from "../errors.ts";
-import { weightType } from "../quant/table.ts";
-import type { Granularity, QMatrix } from "../quant/types.ts";
 import { granularityToString, parseGranularity } from "../quant/granularity.ts";
+import { rowBytes, weightType } from "../quant/table.ts";
+import type { Granularity, QMatrix, WeightType } from "../quant/types.ts";
 
 /** Tensor element types this module reads and writes. */
 export type SafetensorsDtype = "F64" | "F32" | "I32" | "I8" | "U8";
@@ -81,11 +83,9 @@ function dtypeOf(data: TensorData): SafetensorsDtype {
   return "U8";
 }
 
-const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 function leBytes(data: TensorData): Uint8Array {
   const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (LE || data.BYTES_PER_ELEMENT === 1) return raw;
+  if (LITTLE_ENDIAN || data.BYTES_PER_ELEMENT === 1) return raw;
   const out = new Uint8Array(raw.length);
   const dv = new DataView(out.buffer);
   for (let i = 0; i < data.length; i++) {
@@ -105,7 +105,7 @@ function leBytes(data: TensorData): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm";
+ * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm/io";
  * const bytes = encodeSafetensors({ w: { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) } }, { note: "hi" });
  * const f = decodeSafetensors(bytes);
  * console.log(tensorF32(f, "w"), f.metadata.note); // Float32Array(4) [1, 2, 3, 4] "hi"
@@ -180,7 +180,8 @@ export function encodeSafetensors(
  *
  * @example
  * ```ts
- * import { decodeSafetensors, FormatError } from "@proj/tinyllm";
+ * import { FormatError } from "@proj/tinyllm";
+ * import { decodeSafetensors } from "@proj/tinyllm/io";
  * try {
  *   decodeSafetensors(new Uint8Array(5), "model.safetensors");
  * } catch (e) {
@@ -366,7 +367,7 @@ function getTensor(
  *
  * @example
  * ```ts
- * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm";
+ * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm/io";
  * const f = decodeSafetensors(encodeSafetensors({ g: { shape: [3], data: new Float32Array([1, 1, 1]) } }));
  * console.log(tensorF32(f, "g").length); // 3
  * ```
@@ -377,7 +378,7 @@ export function tensorF32(
   fileName = "safetensors",
 ): Float32Array {
   const b = getTensor(file, name, "F32", fileName).bytes;
-  if (!LE) {
+  if (!LITTLE_ENDIAN) {
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
     return Float32Array.from(
       { length: b.length / 4 },
@@ -396,13 +397,15 @@ export function quantKey(name: string): string {
 }
 
 /**
- * The tensors (and metadata entries) that store a {@linkcode QMatrix}: fp32 →
- * `name` F32 `[rows, cols]`; int8/int4 → payload + `name.scales` and
- * `quant.<name>` metadata.
+ * The tensors (and metadata entries) that store a {@linkcode QMatrix}: its
+ * payload `name` in the type's dtype, `[rows, rowBytes / element size]`;
+ * `name.scales` for types with separate scales; `quant.<name>` metadata for
+ * every type but fp32.
  *
  * @example
  * ```ts
- * import { qmatrixTensors, type QMatrix } from "@proj/tinyllm";
+ * import type { QMatrix } from "@proj/tinyllm";
+ * import { qmatrixTensors } from "@proj/tinyllm/io";
  * const m: QMatrix = { type: "int4", rows: 2, cols: 32, granularity: 32,
  *   data: new Uint8Array(32).fill(0x88), scales: new Float32Array(2) };
  * const { tensors, metadata } = qmatrixTensors("wq", m);
@@ -416,39 +419,47 @@ export function qmatrixTensors(
   tensors: Record<string, TensorInput>;
   metadata: Record<string, string>;
 } {
-  if (m.type === "fp32") {
-    return {
-      tensors: { [name]: { shape: [m.rows, m.cols], data: m.data } },
-      metadata: {},
-    };
+  const type = weightType(m.type);
+  if (dtypeOf(m.data) !== type.safetensorsDtype) {
+    throw new ShapeError(
+      `safetensors: tensor "${name}": a ${m.type} payload is ${type.safetensorsDtype}, got ${
+        dtypeOf(m.data)
+      }`,
+    );
   }
-  const dataShape = m.data.length === m.rows * m.cols
-    ? [m.rows, m.cols]
-    : m.data.length * 2 === m.rows * m.cols
-    ? [m.rows, m.cols / 2]
-    : [m.data.length];
-  return {
-    tensors: {
-      [name]: { shape: dataShape, data: m.data },
-      [`${name}.scales`]: { shape: [m.scales.length], data: m.scales },
-    },
-    metadata: {
-      [quantKey(name)]: `${m.type}:${granularityToString(m.granularity)}`,
-    },
+  const tensors: Record<string, TensorInput> = {
+    [name]: { shape: payloadShape(type, m.rows, m.cols), data: m.data },
   };
+  const metadata: Record<string, string> = {};
+  if (type.scales === "separate") {
+    tensors[`${name}.scales`] = { shape: [m.scales.length], data: m.scales };
+    metadata[quantKey(name)] = `${m.type}:${
+      granularityToString(m.granularity)
+    }`;
+  } else if (m.type !== "fp32") {
+    metadata[quantKey(name)] = m.type;
+  }
+  return { tensors, metadata };
+}
+
+/** Shape of a `[rows, cols]` matrix's payload tensor in `type`'s dtype. */
+function payloadShape(type: WeightType, rows: number, cols: number): number[] {
+  return [rows, rowBytes(type, cols) / DTYPE_BYTES[type.safetensorsDtype]];
 }
 
 /**
  * Rebuilds the {@linkcode QMatrix} `name` of shape `[rows, cols]` from a
  * decoded file (the inverse of {@linkcode qmatrixTensors}), checking the
- * stored dtype and sizes against the weight type's layout.
+ * stored dtype, shape and sizes against the weight type's layout.
  *
  * @throws {FormatError} when a tensor is missing or has the wrong dtype
  * @throws {ShapeError} when sizes disagree with `[rows, cols]`
  *
  * @example
  * ```ts
- * import { decodeSafetensors, encodeSafetensors, qmatrixFromTensors, qmatrixTensors, type QMatrix } from "@proj/tinyllm";
+ * import type { QMatrix } from "@proj/tinyllm";
+ * import { decodeSafetensors, encodeSafetensors, qmatrixFromTensors,
+ *   qmatrixTensors } from "@proj/tinyllm/io";
  * const m: QMatrix = { type: "int8", rows: 2, cols: 2, granularity: "row",
  *   data: new Int8Array([32, -64, 95, 127]), scales: new Float32Array([0.03, 0.03]) };
  * const { tensors, metadata } = qmatrixTensors("w", m);
@@ -463,25 +474,10 @@ export function qmatrixFromTensors(
   cols: number,
   fileName = "safetensors",
 ): QMatrix {
-  const quant = file.metadata[quantKey(name)];
-  if (quant === undefined) {
-    const t = getTensor(file, name, "F32", fileName);
-    if (t.shape.length !== 2 || t.shape[0] !== rows || t.shape[1] !== cols) {
-      throw new ShapeError(
-        `${fileName}: tensor "${name}" is [${t.shape}], expected [${rows}, ${cols}]`,
-      );
-    }
-    return weightType("fp32").fromParts(
-      rows,
-      cols,
-      "tensor",
-      t.bytes,
-      new Float32Array(0),
-    );
-  }
+  const quant = file.metadata[quantKey(name)] ?? "fp32";
   const colon = quant.indexOf(":");
   const typeName = colon < 0 ? quant : quant.slice(0, colon);
-  let type, granularity: Granularity;
+  let type: WeightType, granularity: Granularity;
   try {
     type = weightType(typeName);
     granularity = parseGranularity(
@@ -494,9 +490,7 @@ export function qmatrixFromTensors(
       })`,
     );
   }
-  const dtype: SafetensorsDtype = typeName === "int8" ? "I8" : "U8";
-  const payload = getTensor(file, name, dtype, fileName);
-  const scales = tensorF32(file, `${name}.scales`, fileName);
+  const payload = getTensor(file, name, type.safetensorsDtype, fileName);
   let sizes;
   try {
     sizes = type.layoutSizes(rows, cols, granularity);
@@ -507,12 +501,21 @@ export function qmatrixFromTensors(
       }`,
     );
   }
-  if (
-    payload.bytes.length !== sizes.dataLength ||
-    scales.length !== sizes.scalesLength
-  ) {
+  const shape = payloadShape(type, rows, cols);
+  const got = payload.shape;
+  if (got.length !== 2 || got[0] !== shape[0] || got[1] !== shape[1]) {
     throw new ShapeError(
-      `${fileName}: tensor "${name}" (${quant}, [${rows}, ${cols}]) needs ${sizes.dataLength} payload bytes and ${sizes.scalesLength} scales, got ${payload.bytes.length} and ${scales.length}`,
+      `${fileName}: tensor "${name}" is [${got}], expected [${
+        shape.join(", ")
+      }]`,
+    );
+  }
+  const scales = type.scales === "separate"
+    ? tensorF32(file, `${name}.scales`, fileName)
+    : new Float32Array(0);
+  if (scales.length !== sizes.scalesLength) {
+    throw new ShapeError(
+      `${fileName}: tensor "${name}" (${quant}, [${rows}, ${cols}]) needs ${sizes.scalesLength} scales, got ${scales.length}`,
     );
   }
   return type.fromParts(rows, cols, granularity, payload.bytes, scales);

@@ -1,29 +1,30 @@
 /**
- * KV-cache implementations: preallocated fp32 (the default), int8 with one
- * scale per head vector, and a fixed-memory sliding-window ring buffer.
+ * KV-cache implementations: a fixed-memory sliding-window ring buffer, the
+ * preallocated fp32 cache (the default; a ring that never wraps), and int8
+ * with one scale per head vector.
  *
  * @module
  */
 import { ConfigError, InputError } from "../errors.ts";
-import { headSize, kvDim, type ModelConfig } from "../model/config.ts";
-import type { KvCache } from "./types.ts";
+import type { KvCache, KvCacheShape } from "./types.ts";
 
-/** A cache kind accepted by {@linkcode createKvCache}: `"fp32"`, `"int8"` or `"ring:N"` (window N). */
-export type KvCacheSpec = "fp32" | "int8" | `ring:${number}`;
+/** Head size and key/value width of a cache shape. */
+export function kvWidths(
+  shape: KvCacheShape,
+): { headSize: number; kvDim: number } {
+  const headSize = shape.dim / shape.nHeads;
+  return { headSize, kvDim: headSize * shape.nKvHeads };
+}
 
-/** The parts of a {@linkcode ModelConfig} a KV cache needs. */
-export type KvCacheShape = Pick<
-  ModelConfig,
-  "dim" | "nHeads" | "nKvHeads" | "nLayers" | "seqLen"
->;
-
-function checkLength(length: number, what: string): void {
+/** Throws a {@linkcode ConfigError} unless `length` is a positive integer. */
+export function checkLength(length: number, what: string): void {
   if (!Number.isInteger(length) || length <= 0) {
     throw new ConfigError(`${what} must be a positive integer, got ${length}`);
   }
 }
 
-function checkPosition(pos: number, capacity: number): void {
+/** Throws an {@linkcode InputError} when `pos` is past a cache's capacity. */
+export function checkPosition(pos: number, capacity: number): void {
   if (pos >= capacity) {
     throw new InputError(
       `position ${pos} is past the KV cache's ${capacity} positions`,
@@ -40,8 +41,9 @@ class KvRows<A extends Float32Array | Int8Array> {
   readonly values: A;
 
   constructor(config: KvCacheShape, slots: number, alloc: (n: number) => A) {
-    this.kvDim = kvDim(config);
-    this.hs = headSize(config);
+    const widths = kvWidths(config);
+    this.kvDim = widths.kvDim;
+    this.hs = widths.headSize;
     this.layerStride = slots * this.kvDim;
     this.keys = alloc(config.nLayers * this.layerStride);
     this.values = alloc(config.nLayers * this.layerStride);
@@ -86,7 +88,7 @@ const f32 = (n: number): Float32Array => new Float32Array(n);
  *
  * @example
  * ```ts
- * import { kvCacheBytes } from "@proj/tinyllm";
+ * import { kvCacheBytes } from "@proj/tinyllm/kv";
  * const cfg = { dim: 288, nHeads: 6, nKvHeads: 6, nLayers: 6, seqLen: 256 };
  * console.log(kvCacheBytes("fp32", cfg, 256)); // 3538944
  * console.log(kvCacheBytes("int8", cfg, 256)); // 958464
@@ -97,93 +99,12 @@ export function kvCacheBytes(
   config: KvCacheShape,
   length: number,
 ): number {
-  const values = 2 * config.nLayers * length * kvDim(config);
+  const values = 2 * config.nLayers * length * kvWidths(config).kvDim;
   if (kind === "int8") {
     return values + 2 * config.nLayers * length * config.nKvHeads * 4;
   }
   if (kind === "fp32" || kind === "ring") return values * 4;
   throw new ConfigError(`unknown KV cache kind "${kind}"`);
-}
-
-/**
- * Preallocated fp32 cache for positions `0 .. length-1` (default: seqLen).
- *
- * @example
- * ```ts
- * import { KvCacheFp32 } from "@proj/tinyllm";
- * const c = new KvCacheFp32({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
- * c.store(0, 0, new Float32Array([1, 0, 0, 0]), new Float32Array([5, 6, 7, 8]));
- * const s = new Float32Array(1);
- * c.scores(0, 0, new Float32Array([2, 0, 0, 0]), 0, 0, s);
- * console.log(s[0], c.byteSize); // 2 128
- * ```
- */
-export class KvCacheFp32 implements KvCache {
-  /** "fp32". */
-  readonly kind: string = "fp32";
-  /** Positions held. */
-  readonly capacity: number;
-  /** Bytes of key/value storage. */
-  readonly byteSize: number;
-  readonly #rows: F32Rows;
-  readonly #acc: Float64Array;
-
-  /**
-   * Allocates storage for `length` positions of every layer.
-   * @param config model shape
-   * @param length positions to hold (default `config.seqLen`)
-   */
-  constructor(config: KvCacheShape, length: number = config.seqLen) {
-    checkLength(length, "KV cache length");
-    this.capacity = length;
-    this.#rows = new KvRows(config, length, f32);
-    this.#acc = new Float64Array(this.#rows.hs);
-    this.byteSize = kvCacheBytes("fp32", config, length);
-  }
-
-  /** Stores k and v of `layer` at `pos`; `pos` must be below the capacity. */
-  store(layer: number, pos: number, k: Float32Array, v: Float32Array): void {
-    checkPosition(pos, this.capacity);
-    this.#rows.set(layer, pos, k, v);
-  }
-
-  /** Always 0: every earlier position is visible. */
-  firstVisible(_pos: number): number {
-    return 0;
-  }
-
-  /** Dot products of the query head with keys 0..pos. */
-  scores(
-    layer: number,
-    kvHead: number,
-    q: Float32Array,
-    qOff: number,
-    pos: number,
-    out: Float32Array,
-  ): void {
-    const r = this.#rows, o = r.head(layer, kvHead);
-    dotRun(q, qOff, r.keys, o, r.kvDim, pos + 1, r.hs, out, 0);
-  }
-
-  /** Probability-weighted sum of values 0..pos into `out[outOff..]`. */
-  mix(
-    layer: number,
-    kvHead: number,
-    p: Float32Array,
-    pos: number,
-    out: Float32Array,
-    outOff: number,
-  ): void {
-    const r = this.#rows, hs = r.hs, acc = this.#acc;
-    acc.fill(0);
-    mixRun(p, 0, r.values, r.head(layer, kvHead), r.kvDim, pos + 1, hs, acc);
-    for (let i = 0; i < hs; i++) out[outOff + i] = acc[i];
-  }
-
-  /** Clears the stored keys and values. */
-  reset(): void {
-    this.#rows.reset();
-  }
 }
 
 /**
@@ -193,7 +114,7 @@ export class KvCacheFp32 implements KvCache {
  *
  * @example
  * ```ts
- * import { KvCacheInt8 } from "@proj/tinyllm";
+ * import { KvCacheInt8 } from "@proj/tinyllm/kv";
  * const c = new KvCacheInt8({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
  * c.store(0, 0, new Float32Array([1, -0.5, 0, 0.25]), new Float32Array([5, 6, 7, 8]));
  * const s = new Float32Array(1);
@@ -322,7 +243,7 @@ export class KvCacheInt8 implements KvCache {
  *
  * @example
  * ```ts
- * import { KvCacheRing } from "@proj/tinyllm";
+ * import { KvCacheRing } from "@proj/tinyllm/kv";
  * const c = new KvCacheRing({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 }, 2);
  * console.log(c.firstVisible(0), c.firstVisible(5)); // 0 4
  * ```
@@ -409,6 +330,47 @@ export class KvCacheRing implements KvCache {
 }
 
 /**
+ * Preallocated fp32 cache for positions `0 .. length-1` (default: seqLen):
+ * a ring that never wraps (storing past its length is an InputError), so
+ * every earlier position stays visible.
+ *
+ * @example
+ * ```ts
+ * import { KvCacheFp32 } from "@proj/tinyllm/kv";
+ * const c = new KvCacheFp32({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
+ * c.store(0, 0, new Float32Array([1, 0, 0, 0]), new Float32Array([5, 6, 7, 8]));
+ * const s = new Float32Array(1);
+ * c.scores(0, 0, new Float32Array([2, 0, 0, 0]), 0, 0, s);
+ * console.log(s[0], c.byteSize); // 2 128
+ * ```
+ */
+export class KvCacheFp32 extends KvCacheRing {
+  /** "fp32". */
+  override readonly kind: string = "fp32";
+
+  /**
+   * Allocates storage for `length` positions of every layer.
+   * @param config model shape
+   * @param length positions to hold (default `config.seqLen`)
+   */
+  constructor(config: KvCacheShape, length: number = config.seqLen) {
+    checkLength(length, "KV cache length");
+    super(config, length);
+  }
+
+  /** Stores k and v of `layer` at `pos`; `pos` must be below the capacity. */
+  override store(
+    layer: number,
+    pos: number,
+    k: Float32Array,
+    v: Float32Array,
+  ): void {
+    checkPosition(pos, this.capacity);
+    super.store(layer, pos, k, v);
+  }
+}
+
+/**
  * `out[outOff + t] = q[qOff..qOff+hs) · keys[o + t·stride ..)` for `count`
  * consecutive positions (unrolled by 4 when the head size allows).
  */
@@ -477,29 +439,4 @@ function mixRun(
     }
     acc[i] = a;
   }
-}
-
-/**
- * Creates a cache from a spec string: `"fp32"`, `"int8"` (both hold
- * `length` positions, default seqLen) or `"ring:N"` (window of N positions).
- *
- * @example
- * ```ts
- * import { createKvCache } from "@proj/tinyllm";
- * const cfg = { dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 16 };
- * console.log(createKvCache("ring:4", cfg).capacity); // 4
- * ```
- */
-export function createKvCache(
-  spec: string,
-  config: KvCacheShape,
-  length: number = config.seqLen,
-): KvCache {
-  if (spec === "fp32") return new KvCacheFp32(config, length);
-  if (spec === "int8") return new KvCacheInt8(config, length);
-  const m = /^ring:(\d+)$/.exec(spec);
-  if (m) return new KvCacheRing(config, Number(m[1]));
-  throw new ConfigError(
-    `unknown KV cache "${spec}" (expected fp32, int8 or ring:N)`,
-  );
 }

@@ -49,3 +49,20 @@ export interface KvCache {
   /** Forgets everything stored (a new sequence). */
   reset(): void;
 }
+
+/** A cache kind: `"fp32"`, `"int8"` or `"ring:N"` (a sliding window of N positions). */
+export type KvCacheSpec = "fp32" | "int8" | `ring:${number}`;
+
+/** The parts of a model's config a KV cache needs (a `ModelConfig` has them). */
+export interface KvCacheShape {
+  /** Width of the residual stream. */
+  readonly dim: number;
+  /** Query heads. */
+  readonly nHeads: number;
+  /** Key/value heads. */
+  readonly nKvHeads: number;
+  /** Transformer blocks (one set of keys and values each). */
+  readonly nLayers: number;
+  /** Positions a default-length cache holds. */
+  readonly seqLen: number;
+}

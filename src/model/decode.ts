@@ -1,18 +1,27 @@
 /**
  * The decode forward pass: one token at one position against a KV cache, as
- * llama2.c's `forward`. All buffers live in a {@linkcode RunState} created
- * once per model; the per-token path allocates nothing.
+ * llama2.c's `forward`, with the sequence path's layer functions called on
+ * one row. All buffers live in a {@linkcode RunState} created once per
+ * model; the per-token path allocates nothing.
  *
  * @module
  */
 import { InputError, ShapeError } from "../errors.ts";
 import type { KvCache } from "../kv/types.ts";
 import { weightType } from "../quant/table.ts";
-import { rmsnorm, swiglu } from "../tensor/ops.ts";
-import { headSize, kvDim, type ModelConfig } from "./config.ts";
+import { softmax } from "../tensor/attention.ts";
+import { biasForward } from "../tensor/bias.ts";
+import { rmsnormForward } from "../tensor/rmsnorm.ts";
+import {
+  ropeForward,
+  ropeSetPosition,
+  type RopeTable,
+  ropeTable,
+} from "../tensor/rope.ts";
+import { swigluForward } from "../tensor/swiglu.ts";
+import { modelArena, runStateMatvecBytes } from "./bind.ts";
+import { headSize, kvDim, type ModelConfig, ropeShape } from "./config.ts";
 import type { ModelWeights } from "./weights.ts";
-import { runStateMatvecBytes } from "./model.ts";
-import { modelArena } from "../quant/wasm/mod.ts";
 
 /**
  * Activation buffers of the decode pass, sized for one model config. Create
@@ -39,27 +48,25 @@ export interface RunState {
   readonly v: Float32Array;
   /** Attention scores of one head over the visible positions (grows once to the cache's capacity). */
   att: Float32Array;
-  /** RoPE cosines of the current position, one per pair in a head `[headSize/2]`. */
-  readonly ropeCos: Float32Array;
-  /** RoPE sines of the current position `[headSize/2]`. */
-  readonly ropeSin: Float32Array;
-  /** RoPE frequency of each pair in a head `[headSize/2]`: theta^(-2i/headSize). */
-  readonly ropeFreq: Float64Array;
+  /** RoPE angles of the current position (one row, float32). */
+  readonly rope: RopeTable;
+  /** Reciprocal RMS of the last normalised vector `[1]`. */
+  readonly rstd: Float32Array;
   /** Output logits `[vocabSize]`; {@linkcode forwardToken} returns this buffer. */
   readonly logits: Float32Array;
 }
 
 /**
  * Allocates the decode buffers for a model config. Pass the weights too when
- * they were prepared for WebAssembly ({@linkcode withBackend}) so the buffers
- * live in the same memory as the weights.
+ * they are bound to the wasm backend (`bindKernels`) so the buffers live in
+ * the same memory as the weights.
  *
  * @example
  * ```ts
- * import { createRunState } from "@proj/tinyllm";
- * const s = createRunState({ dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8,
- *   nKvHeads: 4, vocabSize: 512, seqLen: 512, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 });
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { createRunState } from "@proj/tinyllm/model";
+ * const s = createRunState(makeConfig({ dim: 64, hiddenDim: 172, nLayers: 5,
+ *   nHeads: 8, nKvHeads: 4, vocabSize: 512, seqLen: 512 }));
  * console.log(s.logits.length); // 512
  * ```
  */
@@ -87,12 +94,8 @@ export function createRunState(
     k: f(kv),
     v: f(kv),
     att: new Float32Array(seqLen),
-    ropeCos: new Float32Array(headSize(config) / 2),
-    ropeSin: new Float32Array(headSize(config) / 2),
-    ropeFreq: Float64Array.from(
-      { length: headSize(config) / 2 },
-      (_, i) => 1 / Math.pow(config.ropeTheta, (2 * i) / headSize(config)),
-    ),
+    rope: ropeTable(ropeShape(config), 1, true),
+    rstd: new Float32Array(1),
     logits: f(vocabSize),
   };
 }
@@ -105,10 +108,11 @@ export function createRunState(
  *
  * @example Greedy next token
  * ```ts
- * import { createRunState, forwardToken, KvCacheFp32, randomModelWeights } from "@proj/tinyllm";
- * const w = randomModelWeights({ dim: 16, hiddenDim: 32, nLayers: 2, nHeads: 4,
- *   nKvHeads: 2, vocabSize: 10, seqLen: 8, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import { createRunState, forwardToken } from "@proj/tinyllm/model";
+ * import { KvCacheFp32 } from "@proj/tinyllm/kv";
+ * const w = randomModelWeights(makeConfig({ dim: 16, hiddenDim: 32, nLayers: 2,
+ *   nHeads: 4, nKvHeads: 2, vocabSize: 10, seqLen: 8 }), 1);
  * const state = createRunState(w.config);
  * const cache = new KvCacheFp32(w.config);
  * const logits = forwardToken(w, state, cache, 1, 0);
@@ -163,82 +167,45 @@ export function forwardToken(
   const first = cache.firstVisible(pos);
   const n = pos - first + 1;
   const invSqrtHs = 1 / Math.sqrt(hs);
-  if (!posEmb) {
-    // the rotation angles depend only on the position: once per token
-    const { ropeCos, ropeSin, ropeFreq } = state;
-    for (let i = 0; i < hs / 2; i++) {
-      const a = pos * ropeFreq[i];
-      ropeCos[i] = Math.cos(a);
-      ropeSin[i] = Math.sin(a);
-    }
-  }
+  const rope = posEmb ? null : state.rope;
+  // the rotation angles depend only on the position: once per token
+  if (rope) ropeSetPosition(rope, 0, pos);
+  const rstd = state.rstd;
 
   for (let l = 0; l < weights.layers.length; l++) {
     const L = weights.layers[l];
-    rmsnorm(xb, 0, x, 0, L.rmsAtt, dim, normEps);
+    rmsnormForward(xb, rstd, x, L.rmsAtt, 1, dim, normEps);
     L.wq.kernels.matvec(L.wq.weight, xb, q);
     L.wk.kernels.matvec(L.wk.weight, xb, k);
     L.wv.kernels.matvec(L.wv.weight, xb, v);
-    if (!posEmb) {
-      rotate(q, dim, hs, state.ropeCos, state.ropeSin);
-      rotate(k, kv, hs, state.ropeCos, state.ropeSin);
+    if (L.bq) biasForward(q, L.bq, 1, dim);
+    if (L.bk) biasForward(k, L.bk, 1, kv);
+    if (L.bv) biasForward(v, L.bv, 1, kv);
+    if (rope) {
+      ropeForward(q, 1, dim, 1, rope);
+      ropeForward(k, 1, kv, 1, rope);
     }
     cache.store(l, pos, k, v);
 
     for (let h = 0; h < nHeads; h++) {
       const kvh = (h / group) | 0;
       cache.scores(l, kvh, q, h * hs, pos, att);
-      scaledSoftmax(att, n, invSqrtHs);
+      softmax(att, 0, n, invSqrtHs);
       cache.mix(l, kvh, att, pos, xb, h * hs);
     }
     L.wo.kernels.matvec(L.wo.weight, xb, xb2);
     for (let i = 0; i < dim; i++) x[i] += xb2[i];
 
-    rmsnorm(xb, 0, x, 0, L.rmsFfn, dim, normEps);
+    rmsnormForward(xb, rstd, x, L.rmsFfn, 1, dim, normEps);
     L.w1.kernels.matvec(L.w1.weight, xb, hb);
     L.w3.kernels.matvec(L.w3.weight, xb, hb2);
-    swiglu(hb, hb2, c.hiddenDim);
+    swigluForward(hb, hb, hb2, c.hiddenDim);
     L.w2.kernels.matvec(L.w2.weight, hb, xb2);
     for (let i = 0; i < dim; i++) x[i] += xb2[i];
   }
 
-  rmsnorm(x, 0, x, 0, weights.rmsFinal, dim, normEps);
+  rmsnormForward(x, rstd, x, weights.rmsFinal, 1, dim, normEps);
   const cls = weights.classifier;
   cls.kernels.matvec(cls.weight, x, state.logits);
   return state.logits;
-}
-
-/**
- * RoPE on adjacent pairs (llama2.c layout) with precomputed angles: pair j of
- * every head is rotated by the angle of pair j.
- */
-function rotate(
-  x: Float32Array,
-  n: number,
-  hs: number,
-  cos: Float32Array,
-  sin: Float32Array,
-): void {
-  for (let h = 0; h < n; h += hs) {
-    for (let j = 0; j < hs; j += 2) {
-      const c = cos[j >> 1], s = sin[j >> 1];
-      const x0 = x[h + j], x1 = x[h + j + 1];
-      x[h + j] = x0 * c - x1 * s;
-      x[h + j + 1] = x0 * s + x1 * c;
-    }
-  }
-}
-
-/** In place: `x[t] = softmax(x · scale)[t]` over the first `n` elements (scale > 0). */
-function scaledSoftmax(x: Float32Array, n: number, scale: number): void {
-  let max = -Infinity;
-  for (let t = 0; t < n; t++) if (x[t] > max) max = x[t];
-  let sum = 0;
-  for (let t = 0; t < n; t++) {
-    const e = Math.exp((x[t] - max) * scale);
-    x[t] = e;
-    sum += e;
-  }
-  const inv = 1 / sum;
-  for (let t = 0; t < n; t++) x[t] *= inv;
 }

@@ -8,18 +8,20 @@
  *
  * @module
  */
-import { headSize, kvDim, type ModelConfig } from "./config.ts";
-import type { Linear, ModelWeights } from "./weights.ts";
 import { ShapeError } from "../errors.ts";
-import { rmsnormForward } from "../tensor/rmsnorm.ts";
-import { ropeForward, type RopeTable, ropeTable } from "../tensor/rope.ts";
+import { weightType } from "../quant/table.ts";
 import { attentionForward, type AttentionShape } from "../tensor/attention.ts";
-import { swigluForward } from "../tensor/swiglu.ts";
+import { biasForward } from "../tensor/bias.ts";
 import {
   crossEntropyForward,
   crossEntropyForwardToProbs,
 } from "../tensor/crossentropy.ts";
 import { embeddingForward } from "../tensor/embedding.ts";
+import { rmsnormForward } from "../tensor/rmsnorm.ts";
+import { ropeForward, type RopeTable, ropeTable } from "../tensor/rope.ts";
+import { swigluForward } from "../tensor/swiglu.ts";
+import { headSize, kvDim, type ModelConfig, ropeShape } from "./config.ts";
+import type { Linear, ModelWeights } from "./weights.ts";
 
 /** Saved activations of one transformer block (views into {@linkcode Activations}). */
 export interface LayerActivations {
@@ -29,11 +31,11 @@ export interface LayerActivations {
   readonly rstdAtt: Float32Array;
   /** `rmsnorm(x)` `[N, dim]`. */
   readonly xbAtt: Float32Array;
-  /** Queries after RoPE `[N, dim]`. */
+  /** Queries (plus bias) after RoPE `[N, dim]`. */
   readonly q: Float32Array;
-  /** Keys after RoPE `[N, kvDim]`. */
+  /** Keys (plus bias) after RoPE `[N, kvDim]`. */
   readonly k: Float32Array;
-  /** Values `[N, kvDim]`. */
+  /** Values (plus bias) `[N, kvDim]`. */
   readonly v: Float32Array;
   /** Attention probabilities `[B, nHeads, T, T]`. */
   readonly att: Float32Array;
@@ -98,10 +100,10 @@ export interface Activations {
  *
  * @example
  * ```ts
- * import { createActivations } from "@proj/tinyllm";
- * const acts = createActivations({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 11, seqLen: 5, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 2, 5);
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { createActivations } from "@proj/tinyllm/model";
+ * const acts = createActivations(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1,
+ *   nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }), 2, 5);
  * console.log(acts.logits.length); // 110
  * ```
  */
@@ -153,7 +155,7 @@ export function createActivations(
     logitsAreProbs: false,
     proj: f(n * dim),
     rope: config.positional === "rope"
-      ? ropeTable(headSize(config), seqLen, config.ropeTheta)
+      ? ropeTable(ropeShape(config), seqLen)
       : null,
     attention: {
       batch,
@@ -187,11 +189,11 @@ function project(lin: Linear, x: Float32Array, n: number, out: Float32Array) {
  *
  * @example
  * ```ts
- * import { createActivations, initParams, paramLayout, paramViews,
- *   sequenceForward, weightsFromParams } from "@proj/tinyllm";
- * const cfg = { dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1,
- *   vocabSize: 11, seqLen: 5, positional: "rope" as const,
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 };
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { createActivations, sequenceForward } from "@proj/tinyllm/model";
+ * import { initParams, paramLayout, paramViews, weightsFromParams } from "@proj/tinyllm/train";
+ * const cfg = makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
+ *   nKvHeads: 1, vocabSize: 11, seqLen: 5 });
  * const layout = paramLayout(cfg);
  * const weights = weightsFromParams(cfg, paramViews(layout, initParams(layout, 1)));
  * const acts = createActivations(cfg, 1, 5);
@@ -226,13 +228,15 @@ export function sequenceForward(
     }
   }
   const first = acts.layers.length > 0 ? acts.layers[0].x : acts.xOut;
+  const table = weights.tokenEmbedding, type = weightType(table.type);
   embeddingForward(
     first,
     tokens,
-    weights.tokenEmbedding,
+    (row, out) => type.dequantizeRow(table, row, out),
     weights.positionEmbedding,
     n,
     T,
+    dim,
   );
   for (let l = 0; l < cfg.nLayers; l++) {
     const w = weights.layers[l], a = acts.layers[l];
@@ -240,6 +244,9 @@ export function sequenceForward(
     project(w.wq, a.xbAtt, n, a.q);
     project(w.wk, a.xbAtt, n, a.k);
     project(w.wv, a.xbAtt, n, a.v);
+    if (w.bq) biasForward(a.q, w.bq, n, dim);
+    if (w.bk) biasForward(a.k, w.bk, n, kv);
+    if (w.bv) biasForward(a.v, w.bv, n, kv);
     if (acts.rope) {
       ropeForward(a.q, n, dim, T, acts.rope);
       ropeForward(a.k, n, kv, T, acts.rope);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ModelConfig } from "./config.ts";
+import { makeConfig, type ModelConfig } from "./config.ts";
 
 function llama2cShape(
   dim: number,
@@ -15,7 +15,7 @@ function llama2cShape(
   vocabSize: number,
   seqLen: number,
 ): ModelConfig {
-  return {
+  return makeConfig({
     dim,
     hiddenDim,
     nLayers,
@@ -23,11 +23,7 @@ function llama2cShape(
     nKvHeads,
     vocabSize,
     seqLen,
-    positional: "rope",
-    sharedClassifier: true,
-    normEps: 1e-5,
-    ropeTheta: 10000,
-  };
+  });
 }
 
 /**

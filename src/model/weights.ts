@@ -1,16 +1,16 @@
 /**
  * Model weights: what a checkpoint holds, separate from the config (shape) and
- * from the run state (activations, KV cache).
+ * from the run state (activations, KV cache). Which tensors exist, their
+ * shapes and their names in each file format are listed once, in the tensor
+ * table (`tensors.ts`).
  *
  * @module
  */
-import type { LinearKernels, QMatrix } from "../quant/types.ts";
+import type { LinearKernels } from "../kernels/types.ts";
+import type { QMatrix } from "../quant/types.ts";
 import type { ModelConfig } from "./config.ts";
 
-/** Kernel backend choice: pure TypeScript, WebAssembly SIMD, or the best available. */
-export type Backend = "auto" | "wasm" | "js";
-
-/** A weight matrix together with the kernels chosen for it (once, at load). */
+/** A weight matrix together with the kernels bound to it. */
 export interface Linear {
   /** The packed weights, `[out, in]`. */
   readonly weight: QMatrix;
@@ -28,6 +28,12 @@ export interface LayerWeights {
   readonly wk: Linear;
   /** Value projection `[kvDim, dim]`. */
   readonly wv: Linear;
+  /** Query bias `[dim]` (with `config.qkvBias`, else null). */
+  readonly bq: Float32Array | null;
+  /** Key bias `[kvDim]` (with `config.qkvBias`, else null). */
+  readonly bk: Float32Array | null;
+  /** Value bias `[kvDim]` (with `config.qkvBias`, else null). */
+  readonly bv: Float32Array | null;
   /** Attention output projection `[dim, dim]`. */
   readonly wo: Linear;
   /** RMSNorm gain before the MLP, `[dim]`. */

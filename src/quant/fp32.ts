@@ -5,100 +5,7 @@
  */
 import { ShapeError } from "../errors.ts";
 import { checkedPartBytes } from "./symmetric.ts";
-import type {
-  Granularity,
-  LayoutSizes,
-  LinearKernels,
-  QMatrix,
-  WeightType,
-} from "./types.ts";
-
-function asF32(m: QMatrix): Float32Array {
-  return m.data as Float32Array;
-}
-
-/** Plain fp32 matrix-vector product, one sequential dot product per row (as llama2.c). */
-export function matvecFp32(
-  m: QMatrix,
-  x: Float32Array,
-  out: Float32Array,
-): void {
-  const w = asF32(m);
-  const { rows, cols } = m;
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    const o = r * cols;
-    for (let c = 0; c < cols; c++) s += w[o + c] * x[c];
-    out[r] = s;
-  }
-}
-
-/** Plain fp32 matmul: `out[n, rows] = x[n, cols] · Wᵀ`. */
-export function matmulFp32(
-  m: QMatrix,
-  x: Float32Array,
-  n: number,
-  out: Float32Array,
-): void {
-  const w = asF32(m);
-  const { rows, cols } = m;
-  for (let i = 0; i < n; i++) {
-    const xo = i * cols, oo = i * rows;
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      const wo = r * cols;
-      for (let c = 0; c < cols; c++) s += w[wo + c] * x[xo + c];
-      out[oo + r] = s;
-    }
-  }
-}
-
-/**
- * Fast fp32 matmul `out[n, rows] = x[n, cols] · Wᵀ`: four independent
- * accumulators per dot product (about 3× the plain loop in V8, which
- * otherwise serialises on one add chain).
- */
-export function matmulFp32Fast(
-  m: QMatrix,
-  x: Float32Array,
-  n: number,
-  out: Float32Array,
-): void {
-  const w = asF32(m);
-  const { rows, cols } = m;
-  const c4 = cols & ~3;
-  for (let r = 0; r < rows; r++) {
-    const wo = r * cols;
-    for (let i = 0; i < n; i++) {
-      const xo = i * cols;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      let o = wo, c = xo;
-      for (const end = xo + c4; c < end; c += 4, o += 4) {
-        s0 += w[o] * x[c];
-        s1 += w[o + 1] * x[c + 1];
-        s2 += w[o + 2] * x[c + 2];
-        s3 += w[o + 3] * x[c + 3];
-      }
-      for (const end = xo + cols; c < end; c++, o++) s0 += w[o] * x[c];
-      out[i * rows + r] = (s0 + s1) + (s2 + s3);
-    }
-  }
-}
-
-/** Fast fp32 matrix-vector product (decode): {@linkcode matmulFp32Fast} with n = 1. */
-export function matvecFp32Fast(
-  m: QMatrix,
-  x: Float32Array,
-  out: Float32Array,
-): void {
-  matmulFp32Fast(m, x, 1, out);
-}
-
-const fp32Kernels: LinearKernels = {
-  backend: "js",
-  matvec: matvecFp32Fast,
-  matmul: matmulFp32Fast,
-};
+import type { Granularity, LayoutSizes, QMatrix, WeightType } from "./types.ts";
 
 function fp32LayoutSizes(
   rows: number,
@@ -119,17 +26,22 @@ function fp32LayoutSizes(
  *
  * @example
  * ```ts
- * import { fp32 } from "@proj/tinyllm";
+ * import { fp32 } from "@proj/tinyllm/kernels";
  * const m = fp32.quantize(new Float32Array([1, 2, 3, 4]), 2, 2, "tensor");
- * const out = new Float32Array(2);
- * fp32.js.matvec(m, new Float32Array([1, 1]), out);
- * console.log(Array.from(out)); // [3, 7]
+ * const row = new Float32Array(2);
+ * fp32.dequantizeRow(m, 1, row);
+ * console.log(Array.from(row), fp32.byteSize(m)); // [3, 4] 16
  * ```
  */
 export const fp32: WeightType = {
   name: "fp32",
   defaultGranularity: "tensor",
   bitsPerWeight: 32,
+  blockSize: 1,
+  bytesPerBlock: 4,
+  ggmlType: 0,
+  safetensorsDtype: "F32",
+  scales: "none",
   layout: "row-major float32, no scales",
   quantize(
     w: Float32Array,
@@ -153,10 +65,12 @@ export const fp32: WeightType = {
     };
   },
   dequantize(m: QMatrix): Float32Array {
-    return asF32(m).slice();
+    return (m.data as Float32Array).slice();
   },
   dequantizeRow(m: QMatrix, row: number, out: Float32Array): void {
-    out.set(asF32(m).subarray(row * m.cols, (row + 1) * m.cols));
+    out.set(
+      (m.data as Float32Array).subarray(row * m.cols, (row + 1) * m.cols),
+    );
   },
   byteSize(m: QMatrix): number {
     return m.rows * m.cols * 4;
@@ -188,10 +102,4 @@ export const fp32: WeightType = {
       scales: new Float32Array(0),
     };
   },
-  reference: {
-    backend: "reference",
-    matvec: matvecFp32,
-    matmul: matmulFp32,
-  },
-  js: fp32Kernels,
 };

@@ -129,7 +129,3 @@ export function parseGranularity(text: string): Granularity {
 export function roundHalfAway(v: number): number {
   return v < 0 ? -Math.round(-v) : Math.round(v);
 }
-
-/** True on little-endian hosts, where 32-bit word loads see bytes in file order. */
-export const LITTLE_ENDIAN: boolean =
-  new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

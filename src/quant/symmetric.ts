@@ -1,10 +1,11 @@
 /**
- * What the weight types share outside their kernels: choosing scales and
- * rounding to codes (int8, int4), layout sizes, applying scales to a row of
- * codes, byte sizes, and checking and aligning stored parts (all types).
+ * What the weight types share: choosing scales and rounding to codes (int8,
+ * int4), layout sizes, applying scales to a row of codes, byte sizes, and
+ * checking and aligning stored parts (all types).
  *
  * @module
  */
+import { alignedBytes } from "../bytes.ts";
 import { InputError, ShapeError } from "../errors.ts";
 import {
   checkGranularity,
@@ -15,28 +16,41 @@ import {
 import type {
   Granularity,
   LayoutSizes,
+  PayloadDtype,
   QMatrix,
   QuantizeMatrixOptions,
+  WeightType,
 } from "./types.ts";
 
+/** A symmetric integer code: its range and how many codes share a byte. */
+export interface SymmetricCode {
+  /** The weight type's name (for messages). */
+  readonly name: string;
+  /** Smallest code. */
+  readonly qmin: number;
+  /** Largest code; the scale is absmax/qmax. */
+  readonly qmax: number;
+  /** Codes per byte: groups must not split a byte. */
+  readonly weightsPerByte: 1 | 2;
+}
+
 /**
- * Rounds `w` ([rows, cols], row-major) to integer codes clamped to [qmin, qmax]
- * with one scale
- * `absmax/qmax` per tensor/row/group (0 when absmax is 0). Returns the codes
- * unpacked, one per Int8 element, and the scales. `options.scaleSearch`
- * picks each scale by {@linkcode searchScales} instead.
+ * Rounds `w` ([rows, cols], row-major) to integer codes clamped to
+ * [qmin, qmax] with one scale `absmax/qmax` per tensor/row/group (0 when
+ * absmax is 0). Returns the codes unpacked, one per Int8 element, and the
+ * scales. `options.scaleSearch` picks each scale by
+ * {@linkcode searchScales} instead.
  */
 export function quantizeCodes(
-  typeName: string,
+  code: SymmetricCode,
   w: Float32Array,
   rows: number,
   cols: number,
   granularity: Granularity,
-  qmin: number,
-  qmax: number,
   options?: QuantizeMatrixOptions,
 ): { codes: Int8Array; scales: Float32Array } {
-  checkGranularity(typeName, rows, cols, granularity, typeName === "int4");
+  const { name: typeName, qmin, qmax } = code;
+  symmetricLayoutSizes(code, rows, cols, granularity);
   if (w.length !== rows * cols) {
     throw new ShapeError(
       `${typeName}.quantize: ${w.length} weights for shape [${rows}, ${cols}]`,
@@ -163,18 +177,23 @@ function searchScales(
 }
 
 /**
- * Layout sizes of a symmetric integer type storing `weightsPerByte` weights
- * per byte: validates the shape and granularity (groups even when two weights
- * share a byte) and counts the data bytes and scales.
+ * Layout sizes of a symmetric integer type: validates the shape and
+ * granularity (groups even and cols even when two weights share a byte) and
+ * counts the data bytes and scales.
  */
 export function symmetricLayoutSizes(
-  typeName: string,
+  code: SymmetricCode,
   rows: number,
   cols: number,
   granularity: Granularity,
-  weightsPerByte: 1 | 2,
 ): LayoutSizes {
-  checkGranularity(typeName, rows, cols, granularity, weightsPerByte === 2);
+  const { name, weightsPerByte } = code;
+  checkGranularity(name, rows, cols, granularity, weightsPerByte === 2);
+  if (cols % weightsPerByte !== 0) {
+    throw new ShapeError(
+      `${name}: cols must be even (two weights per byte), got [${rows}, ${cols}]`,
+    );
+  }
   return {
     dataLength: (rows * cols) / weightsPerByte,
     scalesLength: scaleCount(rows, cols, granularity),
@@ -252,28 +271,101 @@ export function checkedPartBytes(
   return alignedBytes(data, 4);
 }
 
-/**
- * Returns `bytes` itself when its offset is a multiple of `align`, else an
- * aligned copy (typed views and 32-bit word loads need aligned offsets).
- */
-export function alignedBytes(bytes: Uint8Array, align: number): Uint8Array {
-  if (bytes.byteOffset % align === 0) return bytes;
-  return bytes.slice();
+/** What tells one symmetric integer type from another (see {@linkcode symmetricType}). */
+export interface SymmetricTypeSpec {
+  /** The code range and packing. */
+  readonly code: SymmetricCode;
+  /** Bits per weight of the payload. */
+  readonly bitsPerWeight: number;
+  /** Element type of the payload in an archive. */
+  readonly safetensorsDtype: PayloadDtype;
+  /** One line describing the layout. */
+  readonly layout: string;
+  /** Granularity when none is given. */
+  readonly defaultGranularity: Granularity;
+  /** Packs unpacked codes (one per element) into the payload. */
+  pack(codes: Int8Array): Int8Array | Uint8Array;
+  /** The payload view of stored bytes (4-byte aligned). */
+  view(bytes: Uint8Array): Int8Array | Uint8Array;
+  /** Writes the codes of row `row` into `out` as numbers. */
+  unpackRow(m: QMatrix, row: number, out: Float32Array): void;
 }
 
-// Cached 32-bit views of packed payloads for the word-at-a-time kernels; a
-// WeakMap so the views die with their matrices and are never built per call.
-const wordViews = new WeakMap<ArrayBufferView, Int32Array>();
-
 /**
- * A 32-bit little-endian word view over `data` (which must be 4-byte aligned
- * and a whole number of words), cached per array.
+ * A symmetric integer weight type (`w ≈ q · scale`, scales kept apart, one
+ * per tensor, row or group): everything but its packing comes from here.
  */
-export function wordView(data: Int8Array | Uint8Array): Int32Array {
-  let v = wordViews.get(data);
-  if (!v) {
-    v = new Int32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
-    wordViews.set(data, v);
-  }
-  return v;
+export function symmetricType(spec: SymmetricTypeSpec): WeightType {
+  const { code } = spec;
+  const name = code.name;
+  const layoutSizes = (rows: number, cols: number, g: Granularity) =>
+    symmetricLayoutSizes(code, rows, cols, g);
+  const dequantizeRow = (m: QMatrix, row: number, out: Float32Array): void => {
+    spec.unpackRow(m, row, out);
+    scaleRow(m, row, out);
+  };
+  return {
+    name,
+    defaultGranularity: spec.defaultGranularity,
+    bitsPerWeight: spec.bitsPerWeight,
+    blockSize: code.weightsPerByte,
+    bytesPerBlock: 1,
+    safetensorsDtype: spec.safetensorsDtype,
+    scales: "separate",
+    layout: spec.layout,
+    quantize(
+      w: Float32Array,
+      rows: number,
+      cols: number,
+      granularity: Granularity,
+      options?: QuantizeMatrixOptions,
+    ): QMatrix {
+      const { codes, scales } = quantizeCodes(
+        code,
+        w,
+        rows,
+        cols,
+        granularity,
+        options,
+      );
+      return {
+        type: name,
+        rows,
+        cols,
+        granularity,
+        data: spec.pack(codes),
+        scales,
+      };
+    },
+    dequantize: (m) => dequantizeRows(m, dequantizeRow),
+    dequantizeRow,
+    byteSize: storedByteSize,
+    layoutSizes,
+    fromParts(
+      rows: number,
+      cols: number,
+      granularity: Granularity,
+      data: Uint8Array,
+      scales: Float32Array,
+    ): QMatrix {
+      const bytes = checkedPartBytes(
+        name,
+        layoutSizes,
+        1,
+        rows,
+        cols,
+        granularity,
+        data,
+        scales,
+      );
+      return {
+        type: name,
+        rows,
+        cols,
+        granularity,
+        data: spec.view(bytes),
+        scales,
+      };
+    },
+  };
 }

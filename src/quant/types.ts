@@ -1,15 +1,17 @@
 /**
- * The weight-type interface. Every matrix a Linear layer multiplies by is a
- * {@linkcode QMatrix} of some {@linkcode WeightType}; the model, the KV cache,
- * the benchmarks and the tests only ever call through these interfaces, so
- * nothing outside `src/quant/` branches on the type.
+ * How a weight type stores a matrix: the storage descriptor (like ggml's
+ * `type_traits`). Every matrix a Linear layer multiplies by is a
+ * {@linkcode QMatrix} of some {@linkcode WeightType}. The kernels that compute
+ * with a type live apart, one table per backend (`src/kernels/`), so a new
+ * type is its storage file plus one kernel entry per backend it supports.
  *
  * @module
  */
 
 /**
  * Scale granularity: one scale for the whole tensor, one per output row, or one
- * per group of G consecutive weights along the input dimension.
+ * per group of G consecutive weights along the input dimension. Meaningless
+ * for types without separate scales (fp32, ggml's block types).
  */
 export type Granularity = "tensor" | "row" | number;
 
@@ -24,35 +26,19 @@ export interface QMatrix {
   readonly rows: number;
   /** Input size. */
   readonly cols: number;
-  /** How scales are shared (meaningless for fp32). */
+  /** How scales are shared (see {@linkcode Granularity}). */
   readonly granularity: Granularity;
   /**
-   * Packed payload in the type's layout: fp32 → `Float32Array` of rows×cols;
-   * int8 → `Int8Array`; int4 → `Uint8Array`, two weights per byte.
+   * The payload, row-major, each row a whole number of the type's blocks and
+   * rows {@linkcode rowBytes} apart: fp32 → `Float32Array` of rows×cols;
+   * int8 → `Int8Array`; int4 and block types → `Uint8Array` of raw bytes.
    */
   readonly data: Float32Array | Int8Array | Uint8Array;
-  /** One scale per tensor, row or group, in that order (empty for fp32). */
+  /**
+   * One scale per tensor, row or group, in that order, for types whose
+   * `scales` are `"separate"`; empty otherwise.
+   */
   readonly scales: Float32Array;
-}
-
-/** Kernels that multiply by a {@linkcode QMatrix} without unpacking it. */
-export interface LinearKernels {
-  /** Which implementation this is. */
-  readonly backend: "reference" | "js" | "wasm";
-  /** `out[r] = Σ_c W[r,c]·x[c]` for one input vector (decode). */
-  matvec(m: QMatrix, x: Float32Array, out: Float32Array): void;
-  /**
-   * `out[i, r] = Σ_c W[r,c]·x[i, c]` for `n` input rows (a whole sequence);
-   * `x` is `[n, cols]`, `out` is `[n, rows]`.
-   */
-  matmul(m: QMatrix, x: Float32Array, n: number, out: Float32Array): void;
-  /**
-   * True when these kernels round `x` to int8 per group (the scheme in
-   * `src/quant/activation.ts`, as llama2.c's runq.c) and take integer dot
-   * products; the result then equals the exact product with the dequantized
-   * activations rather than with `x` itself. Absent/false: `x` is used as is.
-   */
-  readonly quantizesActivations?: boolean;
 }
 
 /** Options of {@linkcode WeightType.quantize}. */
@@ -70,16 +56,33 @@ export interface QuantizeMatrixOptions {
 export interface LayoutSizes {
   /** Elements of `data` (fp32: floats; int8: bytes; int4: bytes, two weights each). */
   readonly dataLength: number;
-  /** Elements of `scales` (0 for fp32). */
+  /** Elements of `scales` (0 without separate scales). */
   readonly scalesLength: number;
 }
 
-/** One row of the weight-type table (like ggml's type traits). */
+/** Element type of a payload tensor in a safetensors file. */
+export type PayloadDtype = "F32" | "I8" | "U8";
+
+/** One row of the weight-type table: how a type stores a matrix. */
 export interface WeightType {
   /** Table key, stored in archives: "fp32", "int8", "int4". */
   readonly name: string;
-  /** Bits per weight of the payload, scales excluded. */
+  /** Bits per weight of the payload (scales inside blocks included, separate scales excluded). */
   readonly bitsPerWeight: number;
+  /** Weights per block along a row; a row holds a whole number of blocks. */
+  readonly blockSize: number;
+  /** Payload bytes per block. */
+  readonly bytesPerBlock: number;
+  /** ggml's type id (`GGML_TYPE_*`, as in GGUF files), where the layout is ggml's. */
+  readonly ggmlType?: number;
+  /** Element type of the payload tensor in an archive's safetensors file. */
+  readonly safetensorsDtype: PayloadDtype;
+  /**
+   * Where the scales live: `"separate"`, one fp32 scale per tensor, row or
+   * group in {@linkcode QMatrix.scales} (stored as `<name>.scales`); or
+   * `"none"` (fp32, or inside the blocks).
+   */
+  readonly scales: "none" | "separate";
   /** One line describing the packed layout. */
   readonly layout: string;
   /**
@@ -89,7 +92,7 @@ export interface WeightType {
    * weight; per-row int4 loses too much).
    */
   readonly defaultGranularity?: Granularity;
-  /** Packs an fp32 `[rows, cols]` matrix. */
+  /** Packs an fp32 `[rows, cols]` matrix (the reference quantizer). */
   quantize(
     w: Float32Array,
     rows: number,
@@ -99,22 +102,10 @@ export interface WeightType {
   ): QMatrix;
   /** Unpacks to a new fp32 `[rows, cols]` matrix (tests, conversion). */
   dequantize(m: QMatrix): Float32Array;
-  /** Unpacks one row into `out` (embedding lookup). */
+  /** Unpacks one row into `out` (embedding lookup, reference kernels). */
   dequantizeRow(m: QMatrix, row: number, out: Float32Array): void;
   /** Real bytes of payload plus scales. */
   byteSize(m: QMatrix): number;
-  /** Plain, obviously-correct kernels that the fast ones are tested against. */
-  readonly reference: LinearKernels;
-  /** Fast pure-TypeScript kernels (the portable default). */
-  readonly js: LinearKernels;
-  /**
-   * WebAssembly SIMD kernels, when this build has them (filled in by
-   * `src/quant/wasm/`); used only where {@linkcode WeightType.wasmSupported}
-   * says the engine can run them.
-   */
-  wasm?: LinearKernels;
-  /** Feature check for {@linkcode WeightType.wasm} (e.g. SIMD128 validates). */
-  wasmSupported?: () => boolean;
   /**
    * Element counts of `data` and `scales` for a `[rows, cols]` matrix at this
    * granularity (throws like {@linkcode WeightType.quantize} on a bad one).

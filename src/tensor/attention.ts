@@ -49,11 +49,43 @@ function axpy(
 }
 
 /**
+ * In place: `x[off+i] = softmax(x · scale)[i]` over `n` elements (scale > 0),
+ * with float32 stores of the exponentials and an fp64 sum. The sequence
+ * path passes scores already divided by √headSize and scale 1; decode passes
+ * raw scores and 1/√headSize.
+ *
+ * @example
+ * ```ts
+ * import { softmax } from "@proj/tinyllm/tensor";
+ * const x = new Float32Array([0, Math.log(3)]);
+ * softmax(x, 0, 2, 1);
+ * console.log(x); // [0.25, 0.75]
+ * ```
+ */
+export function softmax(
+  x: Float32Array,
+  off: number,
+  n: number,
+  scale: number,
+): void {
+  let max = -Infinity;
+  for (let i = off; i < off + n; i++) if (x[i] > max) max = x[i];
+  let sum = 0;
+  for (let i = off; i < off + n; i++) {
+    const e = Math.exp((x[i] - max) * scale);
+    x[i] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let i = off; i < off + n; i++) x[i] *= inv;
+}
+
+/**
  * Forward: `out = softmax(q·kᵀ/√hs, causal) · v` per head; saves `att`.
  *
  * @example
  * ```ts
- * import { attentionForward } from "@proj/tinyllm";
+ * import { attentionForward } from "@proj/tinyllm/tensor";
  * const shape = { batch: 1, seqLen: 2, nHeads: 1, nKvHeads: 1, headSize: 2 };
  * const q = new Float32Array(4), k = new Float32Array(4);
  * const v = new Float32Array([1, 2, 3, 4]);
@@ -79,23 +111,13 @@ export function attentionForward(
       for (let t = 0; t < T; t++) {
         const qo = (b * T + t) * dim + h * hs;
         const ao = ((b * nHeads + h) * T + t) * T;
-        let max = -Infinity;
         for (let t2 = 0; t2 <= t; t2++) {
-          // divide (not multiply) as llama2.c does, so both paths agree
+          // divide (not multiply) as llama2.c does
           att[ao + t2] = dot(q, qo, k, kvBase + t2 * kvDim, hs) / sqrtHs;
-          if (att[ao + t2] > max) max = att[ao + t2];
         }
-        // softmax as ops.ts does it (float32 stores)
-        let sum = 0;
-        for (let t2 = 0; t2 <= t; t2++) {
-          const e = Math.exp(att[ao + t2] - max);
-          att[ao + t2] = e;
-          sum += e;
-        }
-        const inv = 1 / sum;
+        softmax(att, ao, t + 1, 1);
         out.fill(0, qo, qo + hs);
         for (let t2 = 0; t2 <= t; t2++) {
-          att[ao + t2] *= inv;
           axpy(out, qo, att[ao + t2], v, kvBase + t2 * kvDim, hs);
         }
       }
@@ -109,7 +131,7 @@ export function attentionForward(
  *
  * @example
  * ```ts
- * import { attentionBackward, attentionForward } from "@proj/tinyllm";
+ * import { attentionBackward, attentionForward } from "@proj/tinyllm/tensor";
  * const shape = { batch: 1, seqLen: 2, nHeads: 1, nKvHeads: 1, headSize: 2 };
  * const q = new Float32Array(4), k = new Float32Array(4), v = new Float32Array(4);
  * const out = new Float32Array(4), att = new Float32Array(4);

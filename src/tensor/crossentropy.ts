@@ -19,7 +19,7 @@ function rowMax(x: Float32Array, o: number, n: number): number {
  *
  * @example
  * ```ts
- * import { crossEntropyForward } from "@proj/tinyllm";
+ * import { crossEntropyForward } from "@proj/tinyllm/tensor";
  * const losses = new Float32Array(1), lse = new Float32Array(1);
  * const loss = crossEntropyForward(losses, lse, new Float32Array(4), [2], 1, 4);
  * console.log(loss.toFixed(4)); // "1.3863" = ln 4
@@ -51,11 +51,14 @@ export function crossEntropyForward(
 /**
  * Backward of {@linkcode crossEntropyForward} for the loss
  * `scale · Σ_i losses[i]` (scale = 1/n for the mean): overwrites `logits` in
- * place with `∂L/∂logits = scale · (softmax(logits) − onehot(target))`.
+ * place with `∂L/∂logits = scale · (softmax(logits) − onehot(target))`. The
+ * one backward that does not accumulate: the logits are the largest
+ * activation (`[n, vocab]`), and turning them into their own gradient saves
+ * a second buffer that size.
  *
  * @example
  * ```ts
- * import { crossEntropyBackward, crossEntropyForward } from "@proj/tinyllm";
+ * import { crossEntropyBackward, crossEntropyForward } from "@proj/tinyllm/tensor";
  * const logits = new Float32Array(4), losses = new Float32Array(1), lse = new Float32Array(1);
  * crossEntropyForward(losses, lse, logits, [2], 1, 4);
  * crossEntropyBackward(logits, lse, [2], 1, 4, 1);
@@ -95,7 +98,7 @@ const POW2_NEG = /* @__PURE__ */ (() => {
  *
  * @example
  * ```ts
- * import { expNonPositive } from "@proj/tinyllm";
+ * import { expNonPositive } from "@proj/tinyllm/tensor";
  * console.log(Math.abs(expNonPositive(-1) / Math.exp(-1) - 1) < 2e-7); // true
  * ```
  */
@@ -120,7 +123,7 @@ export function expNonPositive(x: number): number {
  *
  * @example
  * ```ts
- * import { crossEntropyForwardToProbs } from "@proj/tinyllm";
+ * import { crossEntropyForwardToProbs } from "@proj/tinyllm/tensor";
  * const logits = new Float32Array(4), losses = new Float32Array(1);
  * const loss = crossEntropyForwardToProbs(losses, logits, [2], 1, 4);
  * console.log(loss.toFixed(4), logits); // "1.3863" [0.25, 0.25, 0.25, 0.25]
@@ -160,7 +163,7 @@ export function crossEntropyForwardToProbs(
  *
  * @example
  * ```ts
- * import { crossEntropyBackwardFromProbs } from "@proj/tinyllm";
+ * import { crossEntropyBackwardFromProbs } from "@proj/tinyllm/tensor";
  * const probs = new Float32Array([0.25, 0.25, 0.25, 0.25]);
  * crossEntropyBackwardFromProbs(probs, [2], 1, 4, 1);
  * console.log(probs); // [0.25, 0.25, -0.75, 0.25]

@@ -9,11 +9,11 @@
  */
 
 /**
- * `out[n, rows] = x[n, cols] · Wᵀ` (+ nothing: the model has no biases).
+ * `out[n, rows] = x[n, cols] · Wᵀ`.
  *
  * @example
  * ```ts
- * import { matmulF32 } from "@proj/tinyllm";
+ * import { matmulF32 } from "@proj/tinyllm/tensor";
  * const out = new Float32Array(2);
  * matmulF32(out, new Float32Array([1, 1]), new Float32Array([1, 2, 3, 4]), 1, 2, 2);
  * console.log(out); // [3, 7]
@@ -61,7 +61,7 @@ export function matmulF32(
  *
  * @example
  * ```ts
- * import { matmulBackwardF32 } from "@proj/tinyllm";
+ * import { matmulBackwardF32 } from "@proj/tinyllm/tensor";
  * const dx = new Float32Array(2), dw = new Float32Array(4);
  * matmulBackwardF32(dx, dw, new Float32Array([1, 0]), new Float32Array([5, 6]),
  *   new Float32Array([1, 2, 3, 4]), 1, 2, 2);
@@ -117,49 +117,3 @@ export function matmulBackwardF32(
     }
   }
 }
-
-/**
- * The two fp32 products training needs, behind one interface so a faster
- * implementation (WebAssembly SIMD, `src/tensor/kernels.ts`) can replace the
- * TypeScript one. Same argument order as {@linkcode matmulF32} and
- * {@linkcode matmulBackwardF32}.
- */
-export interface TrainKernels {
-  /** Which implementation this is ("js", "wasm", ...). */
-  readonly backend: string;
-  /** `out[n, rows] = x[n, cols] · Wᵀ`. */
-  matmul(
-    out: Float32Array,
-    x: Float32Array,
-    w: Float32Array,
-    n: number,
-    cols: number,
-    rows: number,
-  ): void;
-  /** `dx += dout · W` (unless null) and `dw += doutᵀ · x`. */
-  matmulBackward(
-    dx: Float32Array | null,
-    dw: Float32Array,
-    dout: Float32Array,
-    x: Float32Array,
-    w: Float32Array,
-    n: number,
-    cols: number,
-    rows: number,
-  ): void;
-}
-
-/**
- * The pure-TypeScript training kernels (portable default and reference).
- *
- * @example
- * ```ts
- * import { jsTrainKernels } from "@proj/tinyllm";
- * console.log(jsTrainKernels.backend); // "js"
- * ```
- */
-export const jsTrainKernels: TrainKernels = {
-  backend: "js",
-  matmul: matmulF32,
-  matmulBackward: matmulBackwardF32,
-};

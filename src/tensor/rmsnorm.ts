@@ -9,11 +9,11 @@
 
 /**
  * Normalises `n` rows of width `dim`, saving the reciprocal RMS of each row
- * in `rstd` (length ≥ n).
+ * in `rstd` (length ≥ n). `out` may be `x` (decode normalises in place).
  *
  * @example
  * ```ts
- * import { rmsnormForward } from "@proj/tinyllm";
+ * import { rmsnormForward } from "@proj/tinyllm/tensor";
  * const out = new Float32Array(2), rstd = new Float32Array(1);
  * rmsnormForward(out, rstd, new Float32Array([3, 4]), new Float32Array([1, 1]), 1, 2, 0);
  * console.log(out); // ≈ [0.8485, 1.1314]: x / rms(x), rms = √12.5
@@ -32,7 +32,6 @@ export function rmsnormForward(
     const o = i * dim;
     let ss = 0;
     for (let j = 0; j < dim; j++) ss += x[o + j] * x[o + j];
-    // same expression as ops.ts rmsnorm, so the sequence and token paths agree
     const r = 1 / Math.sqrt(ss / dim + eps);
     rstd[i] = r;
     for (let j = 0; j < dim; j++) out[o + j] = w[j] * (r * x[o + j]);
@@ -47,7 +46,7 @@ export function rmsnormForward(
  *
  * @example
  * ```ts
- * import { rmsnormBackward, rmsnormForward } from "@proj/tinyllm";
+ * import { rmsnormBackward, rmsnormForward } from "@proj/tinyllm/tensor";
  * const x = new Float32Array([3, 4]), w = new Float32Array([1, 1]);
  * const out = new Float32Array(2), rstd = new Float32Array(1);
  * rmsnormForward(out, rstd, x, w, 1, 2, 0);

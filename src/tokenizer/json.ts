@@ -5,13 +5,14 @@
  */
 import { FormatError } from "../errors.ts";
 import { BpeTokenizer } from "./bpe.ts";
+import { GgufTokenizer } from "./gguf_tokenizer.ts";
 import { Llama2cTokenizer } from "./llama2c.ts";
 import type { Tokenizer, TokenizerJson } from "./types.ts";
 import { WordTokenizer } from "./word.ts";
 
 /**
  * Rebuilds a tokenizer from {@linkcode Tokenizer.toJSON}'s output, dispatching
- * on `kind` ("word", "bpe", "llama2c").
+ * on `kind` ("word", "bpe", "llama2c", "gguf").
  *
  * @throws {FormatError} on an unknown kind or invalid data
  *
@@ -35,6 +36,8 @@ export function tokenizerFromJSON(json: unknown): Tokenizer {
       return BpeTokenizer.fromJSON(j);
     case "llama2c":
       return Llama2cTokenizer.fromJSON(j);
+    case "gguf":
+      return GgufTokenizer.fromJSON(j);
     default:
       throw new FormatError(
         `tokenizer.json: unknown tokenizer kind ${JSON.stringify(j.kind)}`,

@@ -413,7 +413,7 @@ export function parseLlama2cTokenizer(
  *
  * @example
  * ```ts
- * import { Llama2cTokenizer, encodeLlama2cTokenizer, parseLlama2cTokenizer } from "@proj/tinyllm";
+ * import { encodeLlama2cTokenizer, Llama2cTokenizer, parseLlama2cTokenizer } from "@proj/tinyllm";
  * const t = new Llama2cTokenizer(["<unk>", "<s>", "</s>"].map((p) =>
  *   new TextEncoder().encode(p)), new Float32Array(3));
  * console.log(parseLlama2cTokenizer(encodeLlama2cTokenizer(t)).vocabSize); // 3

@@ -15,7 +15,7 @@ export interface EncodeOptions {
 
 /** Turns text into token ids and back. */
 export interface Tokenizer {
-  /** "llama2c", "word" or "bpe". */
+  /** "llama2c", "word", "bpe" or "gguf". */
   readonly kind: string;
   /** Number of token ids. */
   readonly vocabSize: number;
@@ -41,7 +41,7 @@ export interface Tokenizer {
 
 /** Serialized tokenizer: `kind` plus kind-specific fields. */
 export interface TokenizerJson {
-  /** "llama2c", "word" or "bpe". */
+  /** "llama2c", "word", "bpe" or "gguf". */
   kind: string;
   /** Kind-specific data. */
   [field: string]: unknown;

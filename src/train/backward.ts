@@ -8,24 +8,34 @@
  */
 import { kvDim, type ModelConfig } from "../model/config.ts";
 import type { Activations } from "../model/sequence.ts";
+import { attentionBackward } from "../tensor/attention.ts";
+import { biasBackward } from "../tensor/bias.ts";
 import {
   crossEntropyBackward,
   crossEntropyBackwardFromProbs,
 } from "../tensor/crossentropy.ts";
+import { embeddingBackward } from "../tensor/embedding.ts";
 import { rmsnormBackward } from "../tensor/rmsnorm.ts";
 import { ropeBackward } from "../tensor/rope.ts";
-import { attentionBackward } from "../tensor/attention.ts";
 import { swigluBackward } from "../tensor/swiglu.ts";
-import { embeddingBackward } from "../tensor/embedding.ts";
-import { jsTrainKernels, type TrainKernels } from "../tensor/matmul.ts";
+import { jsTrainKernels, type TrainKernels } from "../tensor/train_kernels.ts";
 import type { ParamViews } from "./params.ts";
 
-/** Gradient scratch of the activations, allocated once per (config, B, T). */
+/**
+ * Gradient scratch of the activations, allocated once per (config, B, T).
+ * Every backward function accumulates into its gradients, so the scratch of
+ * one block is one buffer (`block`) zeroed once per block; `dres` carries
+ * the residual stream's gradient from block to block.
+ */
 export interface BackwardState {
   /** ∂L/∂(residual stream) `[N, dim]`. */
   readonly dres: Float32Array;
-  /** ∂L/∂(a normalised input) `[N, dim]`. */
-  readonly dxb: Float32Array;
+  /** All of one block's scratch below, zeroed together. */
+  readonly block: Float32Array;
+  /** ∂L/∂(normalised input of the MLP) `[N, dim]`. */
+  readonly dxbFfn: Float32Array;
+  /** ∂L/∂(normalised input of attention) `[N, dim]`. */
+  readonly dxbAtt: Float32Array;
   /** `[N, dim]`. */
   readonly dq: Float32Array;
   /** `[N, kvDim]`. */
@@ -40,6 +50,8 @@ export interface BackwardState {
   readonly dh3: Float32Array;
   /** ∂L/∂(silu(h1)·h3) `[N, hidden]`. */
   readonly dgate: Float32Array;
+  /** ∂L/∂(final normalised output) `[N, dim]`. */
+  readonly dxFinal: Float32Array;
   /** `[T]`. */
   readonly scratch: Float32Array;
 }
@@ -49,10 +61,10 @@ export interface BackwardState {
  *
  * @example
  * ```ts
- * import { createBackwardState } from "@proj/tinyllm";
- * const s = createBackwardState({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 11, seqLen: 5, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 2, 5);
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { createBackwardState } from "@proj/tinyllm/train";
+ * const s = createBackwardState(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1,
+ *   nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }), 2, 5);
  * console.log(s.dres.length); // 80
  * ```
  */
@@ -63,16 +75,39 @@ export function createBackwardState(
 ): BackwardState {
   const n = batch * seqLen, kv = kvDim(config);
   const { dim, hiddenDim } = config;
+  const sizes = {
+    dxbFfn: n * dim,
+    dxbAtt: n * dim,
+    dq: n * dim,
+    dk: n * kv,
+    dv: n * kv,
+    dattOut: n * dim,
+    dh1: n * hiddenDim,
+    dh3: n * hiddenDim,
+    dgate: n * hiddenDim,
+  };
+  let total = 0;
+  for (const size of Object.values(sizes)) total += size;
+  const block = new Float32Array(total);
+  const views: Record<string, Float32Array> = {};
+  let o = 0;
+  for (const [name, size] of Object.entries(sizes)) {
+    views[name] = block.subarray(o, o + size);
+    o += size;
+  }
   return {
     dres: new Float32Array(n * dim),
-    dxb: new Float32Array(n * dim),
-    dq: new Float32Array(n * dim),
-    dk: new Float32Array(n * kv),
-    dv: new Float32Array(n * kv),
-    dattOut: new Float32Array(n * dim),
-    dh1: new Float32Array(n * hiddenDim),
-    dh3: new Float32Array(n * hiddenDim),
-    dgate: new Float32Array(n * hiddenDim),
+    block,
+    dxbFfn: views.dxbFfn,
+    dxbAtt: views.dxbAtt,
+    dq: views.dq,
+    dk: views.dk,
+    dv: views.dv,
+    dattOut: views.dattOut,
+    dh1: views.dh1,
+    dh3: views.dh3,
+    dgate: views.dgate,
+    dxFinal: new Float32Array(n * dim),
     scratch: new Float32Array(seqLen),
   };
 }
@@ -85,11 +120,12 @@ export function createBackwardState(
  *
  * @example
  * ```ts
- * import { createActivations, createBackwardState, initParams, modelBackward,
- *   paramLayout, paramViews, sequenceForward, weightsFromParams } from "@proj/tinyllm";
- * const cfg = { dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1,
- *   vocabSize: 11, seqLen: 5, positional: "rope" as const,
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 };
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { createActivations, sequenceForward } from "@proj/tinyllm/model";
+ * import { createBackwardState, initParams, modelBackward, paramLayout,
+ *   paramViews, weightsFromParams } from "@proj/tinyllm/train";
+ * const cfg = makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
+ *   nKvHeads: 1, vocabSize: 11, seqLen: 5 });
  * const layout = paramLayout(cfg);
  * const params = paramViews(layout, initParams(layout, 1));
  * const grad = new Float32Array(layout.size);
@@ -116,16 +152,16 @@ export function modelBackward(
   const kv = kvDim(cfg);
   const s = state;
 
-  // loss → logits → final norm
+  // loss → logits (in place: the one backward that overwrites) → final norm
   if (acts.logitsAreProbs) {
     crossEntropyBackwardFromProbs(acts.logits, targets, n, vocabSize, 1 / n);
   } else {
     crossEntropyBackward(acts.logits, acts.lse, targets, n, vocabSize, 1 / n);
   }
   const dlogits = acts.logits;
-  s.dxb.fill(0);
+  s.dxFinal.fill(0);
   kernels.matmulBackward(
-    s.dxb,
+    s.dxFinal,
     grads.classifier,
     dlogits,
     acts.xFinal,
@@ -138,7 +174,7 @@ export function modelBackward(
   rmsnormBackward(
     s.dres,
     grads.rmsFinal,
-    s.dxb,
+    s.dxFinal,
     acts.xOut,
     params.rmsFinal,
     acts.rstdFinal,
@@ -148,8 +184,8 @@ export function modelBackward(
 
   for (let l = cfg.nLayers - 1; l >= 0; l--) {
     const a = acts.layers[l], p = params.layers[l], g = grads.layers[l];
+    s.block.fill(0);
     // MLP: next = mid + w2·(silu(w1·xb)·(w3·xb)), xb = rmsnorm(mid)
-    s.dgate.fill(0);
     kernels.matmulBackward(
       s.dgate,
       g.w2,
@@ -161,9 +197,8 @@ export function modelBackward(
       dim,
     );
     swigluBackward(s.dh1, s.dh3, s.dgate, a.h1, a.h3, n * hiddenDim);
-    s.dxb.fill(0);
     kernels.matmulBackward(
-      s.dxb,
+      s.dxbFfn,
       g.w1,
       s.dh1,
       a.xbFfn,
@@ -173,7 +208,7 @@ export function modelBackward(
       hiddenDim,
     );
     kernels.matmulBackward(
-      s.dxb,
+      s.dxbFfn,
       g.w3,
       s.dh3,
       a.xbFfn,
@@ -186,7 +221,7 @@ export function modelBackward(
     rmsnormBackward(
       s.dres,
       g.rmsFfn,
-      s.dxb,
+      s.dxbFfn,
       a.mid,
       p.rmsFfn,
       a.rstdFfn,
@@ -194,8 +229,7 @@ export function modelBackward(
       dim,
     );
 
-    // attention: mid = x + wo·attn(rope(wq·xb), rope(wk·xb), wv·xb)
-    s.dattOut.fill(0);
+    // attention: mid = x + wo·attn(rope(wq·xb + bq), rope(wk·xb + bk), wv·xb + bv)
     kernels.matmulBackward(
       s.dattOut,
       g.wo,
@@ -206,9 +240,6 @@ export function modelBackward(
       dim,
       dim,
     );
-    s.dq.fill(0);
-    s.dk.fill(0);
-    s.dv.fill(0);
     attentionBackward(
       s.dq,
       s.dk,
@@ -225,11 +256,22 @@ export function modelBackward(
       ropeBackward(s.dq, n, dim, T, acts.rope);
       ropeBackward(s.dk, n, kv, T, acts.rope);
     }
-    s.dxb.fill(0);
-    kernels.matmulBackward(s.dxb, g.wq, s.dq, a.xbAtt, p.wq, n, dim, dim);
-    kernels.matmulBackward(s.dxb, g.wk, s.dk, a.xbAtt, p.wk, n, dim, kv);
-    kernels.matmulBackward(s.dxb, g.wv, s.dv, a.xbAtt, p.wv, n, dim, kv);
-    rmsnormBackward(s.dres, g.rmsAtt, s.dxb, a.x, p.rmsAtt, a.rstdAtt, n, dim);
+    if (g.bq) biasBackward(g.bq, s.dq, n, dim);
+    if (g.bk) biasBackward(g.bk, s.dk, n, kv);
+    if (g.bv) biasBackward(g.bv, s.dv, n, kv);
+    kernels.matmulBackward(s.dxbAtt, g.wq, s.dq, a.xbAtt, p.wq, n, dim, dim);
+    kernels.matmulBackward(s.dxbAtt, g.wk, s.dk, a.xbAtt, p.wk, n, dim, kv);
+    kernels.matmulBackward(s.dxbAtt, g.wv, s.dv, a.xbAtt, p.wv, n, dim, kv);
+    rmsnormBackward(
+      s.dres,
+      g.rmsAtt,
+      s.dxbAtt,
+      a.x,
+      p.rmsAtt,
+      a.rstdAtt,
+      n,
+      dim,
+    );
   }
 
   embeddingBackward(

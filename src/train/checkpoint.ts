@@ -18,12 +18,10 @@ import type { CurvePoint, Trainer, TrainerState } from "./trainer.ts";
  *
  * @example
  * ```ts
- * import { checkpointInput, DEFAULT_HYPER, saveModelArchive, Trainer,
- *   WordTokenizer } from "@proj/tinyllm";
+ * import { checkpointInput, DEFAULT_HYPER, makeConfig, saveModelArchive,
+ *   Trainer, WordTokenizer } from "@proj/tinyllm";
  * const tok = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
- * const t = new Trainer({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2,
- *   nKvHeads: 2, vocabSize: tok.vocabSize, seqLen: 4, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 },
+ * const t = new Trainer(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, vocabSize: tok.vocabSize, seqLen: 4 }),
  *   { ...DEFAULT_HYPER, seqLen: 4, batch: 2, steps: 1 });
  * const bytes = await saveModelArchive(checkpointInput(t, tok, { preset: "demo" }));
  * console.log(bytes.length > 0); // true
@@ -57,12 +55,10 @@ export function checkpointInput(
  *
  * @example
  * ```ts
- * import { checkpointInput, DEFAULT_HYPER, loadModelArchive, resumeState,
- *   saveModelArchive, Trainer, WordTokenizer } from "@proj/tinyllm";
+ * import { checkpointInput, DEFAULT_HYPER, loadModelArchive, makeConfig,
+ *   resumeState, saveModelArchive, Trainer, WordTokenizer } from "@proj/tinyllm";
  * const tok = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
- * const t = new Trainer({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2,
- *   nKvHeads: 2, vocabSize: tok.vocabSize, seqLen: 4, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 },
+ * const t = new Trainer(makeConfig({ dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, vocabSize: tok.vocabSize, seqLen: 4 }),
  *   { ...DEFAULT_HYPER, seqLen: 4, batch: 2, steps: 1 });
  * const a = await loadModelArchive(await saveModelArchive(checkpointInput(t, tok, {})));
  * console.log(resumeState(a).params.length === t.params.length); // true

@@ -14,7 +14,7 @@ import { Rng } from "../random.ts";
  *
  * @example
  * ```ts
- * import { stepRng } from "@proj/tinyllm";
+ * import { stepRng } from "@proj/tinyllm/train";
  * console.log(stepRng(1, 5).next() === stepRng(1, 5).next()); // true
  * ```
  */
@@ -30,7 +30,8 @@ export function stepRng(seed: number, step: number): Rng {
  *
  * @example
  * ```ts
- * import { Rng, sampleBatch } from "@proj/tinyllm";
+ * import { Rng } from "@proj/tinyllm";
+ * import { sampleBatch } from "@proj/tinyllm/train";
  * const data = Int32Array.from({ length: 100 }, (_, i) => i);
  * const x = new Int32Array(8), y = new Int32Array(8);
  * sampleBatch(data, 2, 4, new Rng(1), x, y);
@@ -68,7 +69,7 @@ export function sampleBatch(
  *
  * @example
  * ```ts
- * import { evenWindow } from "@proj/tinyllm";
+ * import { evenWindow } from "@proj/tinyllm/train";
  * const data = Int32Array.from({ length: 10 }, (_, i) => i);
  * const x = new Int32Array(3), y = new Int32Array(3);
  * evenWindow(data, 1, 2, 3, x, y); // the last of 2 windows

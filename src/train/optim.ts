@@ -26,10 +26,9 @@ export interface AdamWOptions {
  *
  * @example
  * ```ts
- * import { adamwStep, paramLayout } from "@proj/tinyllm";
- * const layout = paramLayout({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 11, seqLen: 5, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 });
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { adamwStep, paramLayout } from "@proj/tinyllm/train";
+ * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const p = new Float32Array(layout.size), g = new Float32Array(layout.size).fill(1);
  * const m = new Float32Array(layout.size), v = new Float32Array(layout.size);
  * adamwStep(layout, p, g, m, v, 1, 0.01, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
@@ -70,7 +69,7 @@ export function adamwStep(
  *
  * @example
  * ```ts
- * import { clipGradNorm } from "@proj/tinyllm";
+ * import { clipGradNorm } from "@proj/tinyllm/train";
  * const g = new Float32Array([3, 4]);
  * console.log(clipGradNorm(g, 1), g); // 5 Float32Array(2) [ 0.6..., 0.8... ]
  * ```
@@ -104,7 +103,7 @@ export interface ScheduleOptions {
  *
  * @example
  * ```ts
- * import { learningRate } from "@proj/tinyllm";
+ * import { learningRate } from "@proj/tinyllm/train";
  * const s = { lr: 1e-3, warmup: 10, steps: 100, minLr: 1e-4 };
  * console.log(learningRate(0, s), learningRate(9, s)); // 0.0001 0.001
  * ```

@@ -5,25 +5,28 @@
  *
  * @module
  */
-import { kvDim, type ModelConfig, validateConfig } from "../model/config.ts";
-import type { Linear, ModelWeights } from "../model/weights.ts";
-import type { LinearKernels, QMatrix } from "../quant/types.ts";
-import { matvecFp32 } from "../quant/fp32.ts";
-import { jsTrainKernels, type TrainKernels } from "../tensor/matmul.ts";
-import { Rng } from "../random.ts";
 import { ConfigError } from "../errors.ts";
+import { referenceKernels } from "../kernels/reference.ts";
+import type { LinearKernels } from "../kernels/types.ts";
+import { assembleWeights, fp32Matrix } from "../model/build.ts";
+import { type ModelConfig, validateConfig } from "../model/config.ts";
+import {
+  isMatrix,
+  mapLinears,
+  type ModelTensor,
+  modelTensors,
+  tensorValue,
+} from "../model/tensors.ts";
+import type { ModelWeights } from "../model/weights.ts";
+import type { QMatrix } from "../quant/types.ts";
+import { Rng } from "../random.ts";
+import { jsTrainKernels, type TrainKernels } from "../tensor/train_kernels.ts";
 
-/** One named tensor inside the flat buffer. */
-export interface ParamSpec {
-  /** Name, e.g. `layers.0.wq`. */
-  readonly name: string;
+/** One tensor of the table, placed in the flat buffer. */
+export interface ParamSpec extends ModelTensor {
   /** First element in the flat buffer. */
   readonly offset: number;
-  /** Number of elements. */
-  readonly size: number;
-  /** `[rows, cols]` or `[n]`. */
-  readonly shape: readonly number[];
-  /** Whether AdamW applies weight decay (matrices of Linear layers only). */
+  /** Whether AdamW applies weight decay (the table's `decay`). */
   readonly decay: boolean;
 }
 
@@ -47,6 +50,12 @@ export interface LayerParams {
   readonly wk: Float32Array;
   /** `[kvDim, dim]`. */
   readonly wv: Float32Array;
+  /** `[dim]` with Q/K/V biases, else null. */
+  readonly bq: Float32Array | null;
+  /** `[kvDim]` with Q/K/V biases, else null. */
+  readonly bk: Float32Array | null;
+  /** `[kvDim]` with Q/K/V biases, else null. */
+  readonly bv: Float32Array | null;
   /** `[dim, dim]`. */
   readonly wo: Float32Array;
   /** RMSNorm gain before the MLP `[dim]`. */
@@ -78,41 +87,20 @@ export interface ParamViews {
  *
  * @example
  * ```ts
- * import { paramLayout } from "@proj/tinyllm";
- * const layout = paramLayout({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 11, seqLen: 5, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 });
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { paramLayout } from "@proj/tinyllm/train";
+ * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * console.log(layout.specs[0].name, layout.size);
  * ```
  */
 export function paramLayout(config: ModelConfig): ParamLayout {
   validateConfig(config);
-  const { dim, hiddenDim, vocabSize, seqLen } = config;
-  const kv = kvDim(config);
   const specs: ParamSpec[] = [];
   let offset = 0;
-  const add = (name: string, shape: number[], decay: boolean) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    specs.push({ name, offset, size, shape, decay });
-    offset += size;
-  };
-  add("tokenEmbedding", [vocabSize, dim], false);
-  if (config.positional === "learned") {
-    add("positionEmbedding", [seqLen, dim], false);
+  for (const t of modelTensors(config)) {
+    specs.push({ ...t, offset, decay: t.spec.decay });
+    offset += t.size;
   }
-  for (let l = 0; l < config.nLayers; l++) {
-    add(`layers.${l}.rmsAtt`, [dim], false);
-    add(`layers.${l}.wq`, [dim, dim], true);
-    add(`layers.${l}.wk`, [kv, dim], true);
-    add(`layers.${l}.wv`, [kv, dim], true);
-    add(`layers.${l}.wo`, [dim, dim], true);
-    add(`layers.${l}.rmsFfn`, [dim], false);
-    add(`layers.${l}.w1`, [hiddenDim, dim], true);
-    add(`layers.${l}.w2`, [dim, hiddenDim], true);
-    add(`layers.${l}.w3`, [hiddenDim, dim], true);
-  }
-  add("rmsFinal", [dim], false);
-  if (!config.sharedClassifier) add("classifier", [vocabSize, dim], true);
   return { config, specs, size: offset };
 }
 
@@ -121,10 +109,9 @@ export function paramLayout(config: ModelConfig): ParamLayout {
  *
  * @example
  * ```ts
- * import { paramLayout, paramViews } from "@proj/tinyllm";
- * const layout = paramLayout({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 11, seqLen: 5, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 });
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { paramLayout, paramViews } from "@proj/tinyllm/train";
+ * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const views = paramViews(layout, new Float32Array(layout.size));
  * console.log(views.layers[0].wq.length); // 64
  * ```
@@ -133,34 +120,22 @@ export function paramViews(
   layout: ParamLayout,
   flat: Float32Array,
 ): ParamViews {
-  const byName = new Map<string, Float32Array>();
+  const top: Record<string, Float32Array | null> = { positionEmbedding: null };
+  const layers: Record<string, Float32Array | null>[] = [];
+  for (let l = 0; l < layout.config.nLayers; l++) {
+    layers.push({ bq: null, bk: null, bv: null });
+  }
   for (const s of layout.specs) {
-    byName.set(s.name, flat.subarray(s.offset, s.offset + s.size));
+    const holder = s.layer === null ? top : layers[s.layer];
+    holder[s.spec.field] = flat.subarray(s.offset, s.offset + s.size);
   }
-  const get = (name: string) => byName.get(name)!;
-  const cfg = layout.config;
-  const layers: LayerParams[] = [];
-  for (let l = 0; l < cfg.nLayers; l++) {
-    const p = `layers.${l}.`;
-    layers.push({
-      rmsAtt: get(p + "rmsAtt"),
-      wq: get(p + "wq"),
-      wk: get(p + "wk"),
-      wv: get(p + "wv"),
-      wo: get(p + "wo"),
-      rmsFfn: get(p + "rmsFfn"),
-      w1: get(p + "w1"),
-      w2: get(p + "w2"),
-      w3: get(p + "w3"),
-    });
-  }
-  const tokenEmbedding = get("tokenEmbedding");
+  const tokenEmbedding = top.tokenEmbedding!;
   return {
     tokenEmbedding,
-    positionEmbedding: byName.get("positionEmbedding") ?? null,
-    layers,
-    rmsFinal: get("rmsFinal"),
-    classifier: cfg.sharedClassifier ? tokenEmbedding : get("classifier"),
+    positionEmbedding: top.positionEmbedding,
+    layers: layers as unknown as LayerParams[],
+    rmsFinal: top.rmsFinal!,
+    classifier: top.classifier ?? tokenEmbedding,
   };
 }
 
@@ -169,7 +144,9 @@ export function paramViews(
  *
  * @example
  * ```ts
- * import { fp32LinearKernels, fp32Matrix, jsTrainKernels } from "@proj/tinyllm";
+ * import { fp32Matrix } from "@proj/tinyllm/model";
+ * import { jsTrainKernels } from "@proj/tinyllm/tensor";
+ * import { fp32LinearKernels } from "@proj/tinyllm/train";
  * const k = fp32LinearKernels(jsTrainKernels), out = new Float32Array(2);
  * k.matmul(fp32Matrix(new Float32Array([1, 2, 3, 4]), 2, 2), new Float32Array([1, 1]), 1, out);
  * console.log(out); // [3, 7]
@@ -177,8 +154,9 @@ export function paramViews(
  */
 export function fp32LinearKernels(kernels: TrainKernels): LinearKernels {
   return {
-    backend: kernels.backend === "wasm" ? "wasm" : "js",
-    matvec: matvecFp32,
+    backend: kernels.backend,
+    activation: "f32",
+    matvec: referenceKernels("fp32").matvec,
     matmul(m: QMatrix, x: Float32Array, n: number, out: Float32Array): void {
       kernels.matmul(out, x, m.data as Float32Array, n, m.cols, m.rows);
     },
@@ -191,10 +169,10 @@ export function fp32LinearKernels(kernels: TrainKernels): LinearKernels {
  *
  * @example
  * ```ts
- * import { paramLayout, paramViews, weightsFromParams } from "@proj/tinyllm";
- * const layout = paramLayout({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 11, seqLen: 5, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 });
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { paramLayout, paramViews, weightsFromParams } from "@proj/tinyllm/train";
+ * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1,
+ *   nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const w = weightsFromParams(layout.config, paramViews(layout, new Float32Array(layout.size)));
  * console.log(w.classifier.weight === w.tokenEmbedding); // true
  * ```
@@ -205,41 +183,15 @@ export function weightsFromParams(
   kernels: TrainKernels = jsTrainKernels,
 ): ModelWeights {
   const lk = fp32LinearKernels(kernels);
-  const mat = (data: Float32Array, rows: number, cols: number): QMatrix => ({
-    type: "fp32",
-    rows,
-    cols,
-    granularity: "tensor",
-    data,
-    scales: new Float32Array(0),
+  const top = views as unknown as Record<string, Float32Array>;
+  const weights = assembleWeights(config, (t) => {
+    const holder = t.layer === null
+      ? top
+      : views.layers[t.layer] as unknown as Record<string, Float32Array>;
+    const v = holder[t.spec.field];
+    return isMatrix(t.spec) ? fp32Matrix(v, t.shape[0], t.shape[1]) : v;
   });
-  const lin = (data: Float32Array, rows: number, cols: number): Linear => ({
-    weight: mat(data, rows, cols),
-    kernels: lk,
-  });
-  const { dim, hiddenDim, vocabSize } = config;
-  const kv = kvDim(config);
-  const tokenEmbedding = mat(views.tokenEmbedding, vocabSize, dim);
-  return {
-    config,
-    tokenEmbedding,
-    positionEmbedding: views.positionEmbedding,
-    layers: views.layers.map((l) => ({
-      rmsAtt: l.rmsAtt,
-      wq: lin(l.wq, dim, dim),
-      wk: lin(l.wk, kv, dim),
-      wv: lin(l.wv, kv, dim),
-      wo: lin(l.wo, dim, dim),
-      rmsFfn: l.rmsFfn,
-      w1: lin(l.w1, hiddenDim, dim),
-      w2: lin(l.w2, dim, hiddenDim),
-      w3: lin(l.w3, hiddenDim, dim),
-    })),
-    rmsFinal: views.rmsFinal,
-    classifier: config.sharedClassifier
-      ? { weight: tokenEmbedding, kernels: lk }
-      : lin(views.classifier, vocabSize, dim),
-  };
+  return mapLinears(weights, (l) => ({ weight: l.weight, kernels: lk }));
 }
 
 /**
@@ -248,10 +200,9 @@ export function weightsFromParams(
  *
  * @example
  * ```ts
- * import { paramLayout, paramsFromWeights, randomModelWeights } from "@proj/tinyllm";
- * const w = randomModelWeights({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 11, seqLen: 5, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 }, 1);
+ * import { makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import { paramLayout, paramsFromWeights } from "@proj/tinyllm/train";
+ * const w = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }), 1);
  * const flat = paramsFromWeights(paramLayout(w.config), w);
  * console.log(flat[0] === (w.tokenEmbedding.data as Float32Array)[0]); // true
  * ```
@@ -261,34 +212,17 @@ export function paramsFromWeights(
   weights: ModelWeights,
 ): Float32Array {
   const flat = new Float32Array(layout.size);
-  const v = paramViews(layout, flat);
-  const f = (m: QMatrix) => {
-    if (m.type !== "fp32") {
+  for (const s of layout.specs) {
+    const v = tensorValue(weights, s);
+    if (v === null) {
+      throw new ConfigError(`cannot train: the weights lack ${s.name}`);
+    }
+    if (!(v instanceof Float32Array) && v.type !== "fp32") {
       throw new ConfigError(
-        `cannot train from ${m.type} weights: training needs fp32 weights`,
+        `cannot train from ${v.type} weights: training needs fp32 weights`,
       );
     }
-    return m.data as Float32Array;
-  };
-  v.tokenEmbedding.set(f(weights.tokenEmbedding));
-  if (v.positionEmbedding && weights.positionEmbedding) {
-    v.positionEmbedding.set(weights.positionEmbedding);
-  }
-  weights.layers.forEach((l, i) => {
-    const d = v.layers[i];
-    d.rmsAtt.set(l.rmsAtt);
-    d.wq.set(f(l.wq.weight));
-    d.wk.set(f(l.wk.weight));
-    d.wv.set(f(l.wv.weight));
-    d.wo.set(f(l.wo.weight));
-    d.rmsFfn.set(l.rmsFfn);
-    d.w1.set(f(l.w1.weight));
-    d.w2.set(f(l.w2.weight));
-    d.w3.set(f(l.w3.weight));
-  });
-  v.rmsFinal.set(weights.rmsFinal);
-  if (!layout.config.sharedClassifier) {
-    v.classifier.set(f(weights.classifier.weight));
+    flat.set(v instanceof Float32Array ? v : v.data as Float32Array, s.offset);
   }
   return flat;
 }
@@ -300,10 +234,9 @@ export function paramsFromWeights(
  *
  * @example
  * ```ts
- * import { initParams, paramLayout } from "@proj/tinyllm";
- * const layout = paramLayout({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2,
- *   nKvHeads: 1, vocabSize: 11, seqLen: 5, positional: "rope",
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 });
+ * import { makeConfig } from "@proj/tinyllm";
+ * import { initParams, paramLayout } from "@proj/tinyllm/train";
+ * const layout = paramLayout(makeConfig({ dim: 8, hiddenDim: 12, nLayers: 1, nHeads: 2, nKvHeads: 1, vocabSize: 11, seqLen: 5 }));
  * const flat = initParams(layout, 42);
  * console.log(flat.length === layout.size); // true
  * ```
@@ -318,11 +251,10 @@ export function initParams(
   const resid = std / Math.sqrt(2 * layout.config.nLayers);
   for (const s of layout.specs) {
     const view = flat.subarray(s.offset, s.offset + s.size);
-    if (s.shape.length === 1) {
-      view.fill(1);
-      continue;
-    }
-    const sd = /\.(wo|w2)$/.test(s.name) ? resid : std;
+    const init = s.spec.init;
+    if (init === "ones") view.fill(1);
+    if (init !== "normal" && init !== "residual") continue;
+    const sd = init === "residual" ? resid : std;
     for (let i = 0; i < view.length; i++) view[i] = rng.normal() * sd;
   }
   return flat;

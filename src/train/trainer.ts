@@ -15,7 +15,7 @@ import {
   sequenceForward,
 } from "../model/sequence.ts";
 import { ConfigError, InputError } from "../errors.ts";
-import { jsTrainKernels, type TrainKernels } from "../tensor/matmul.ts";
+import { jsTrainKernels, type TrainKernels } from "../tensor/train_kernels.ts";
 import {
   initParams,
   type ParamLayout,
@@ -143,10 +143,8 @@ export interface TrainResult {
  *
  * @example Train a tiny model on a repeating sequence
  * ```ts
- * import { Trainer, DEFAULT_HYPER } from "@proj/tinyllm";
- * const cfg = { dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, nKvHeads: 2,
- *   vocabSize: 5, seqLen: 8, positional: "rope" as const,
- *   sharedClassifier: true, normEps: 1e-5, ropeTheta: 10000 };
+ * import { DEFAULT_HYPER, makeConfig, Trainer } from "@proj/tinyllm";
+ * const cfg = makeConfig({ dim: 16, hiddenDim: 32, nLayers: 1, nHeads: 2, vocabSize: 5, seqLen: 8 });
  * const data = Int32Array.from({ length: 200 }, (_, i) => i % 5);
  * const t = new Trainer(cfg, { ...DEFAULT_HYPER, seqLen: 8, batch: 4, steps: 30, lr: 1e-2 });
  * const r = await t.run(data, data);

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { loadModelArchive } from "../../src/io/archive.ts";
+import { loadModel } from "../../src/io/load.ts";
+import { bindKernels } from "../../src/model/bind.ts";
 import { generate } from "../../src/generate/generate.ts";
 import { WordTokenizer } from "../../src/tokenizer/word.ts";
 import type { DemoEngine, LoadedDemoModel } from "./engine.ts";
@@ -15,10 +16,9 @@ export const libraryEngine: DemoEngine = {
     const res = await fetch(url);
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
-    const { weights, tokenizer } = await loadModelArchive(bytes, {
-      name: url,
-      backend: "auto",
-    });
+    const loaded = await loadModel(bytes, { name: url });
+    const weights = bindKernels(loaded.weights, "auto");
+    const tokenizer = loaded.tokenizer;
     const c = weights.config;
     const kind = weights.layers[0]?.wq.weight.type ?? "fp32";
     const kernels = weights.layers[0]?.wq.kernels.backend ?? "js";

@@ -41,7 +41,7 @@ const EMPTY_I32 = new Int32Array(0);
  *
  * @example
  * ```ts
- * import { createGgmlActivations, GGML_TYPE } from "@proj/tinyllm";
+ * import { createGgmlActivations, GGML_TYPE } from "@proj/tinyllm/kernels";
  * const a = createGgmlActivations(GGML_TYPE.Q8_0, 64);
  * console.log(a.qs.length, a.d.length); // 64 2
  * ```
@@ -79,7 +79,7 @@ export function createGgmlActivations(
  *
  * @example
  * ```ts
- * import { createGgmlActivations, GGML_TYPE, quantizeGgmlActivations } from "@proj/tinyllm";
+ * import { createGgmlActivations, GGML_TYPE, quantizeGgmlActivations } from "@proj/tinyllm/kernels";
  * const a = createGgmlActivations(GGML_TYPE.Q8_0, 32);
  * quantizeGgmlActivations(new Float32Array(32).fill(0.5), 0, a, 0);
  * console.log(a.qs[0], a.d[0]); // 127 0.003936767578125
@@ -198,7 +198,7 @@ function quantizeQ8K(
  *
  * @example
  * ```ts
- * import { createGgmlActivations, GGML_TYPE, packGgmlActivations, quantizeGgmlActivations } from "@proj/tinyllm";
+ * import { createGgmlActivations, GGML_TYPE, packGgmlActivations, quantizeGgmlActivations } from "@proj/tinyllm/kernels";
  * const a = createGgmlActivations(GGML_TYPE.Q8_0, 32);
  * quantizeGgmlActivations(new Float32Array(32).fill(1), 0, a, 0);
  * console.log(packGgmlActivations(a, 0).length); // 34
@@ -250,6 +250,35 @@ export function packGgmlActivations(
         dv.setInt16(q + 256 + 2 * g, a.bsums[blk * 16 + g], true);
       }
     }
+  }
+  return out;
+}
+
+/**
+ * The values row `row` of `a` stands for: the rounded floats (F32/F16/BF16)
+ * or codes times their block scale (Q8_*), what a product with these
+ * activations multiplies the weights by (Q8_1's sums aside: ggml adds the
+ * minimum times `s`, the half-rounded `d·Σq`).
+ *
+ * @example
+ * ```ts
+ * import { createGgmlActivations, dequantizeGgmlActivations, GGML_TYPE, quantizeGgmlActivations } from "@proj/tinyllm/kernels";
+ * const a = createGgmlActivations(GGML_TYPE.Q8_0, 32);
+ * quantizeGgmlActivations(Float32Array.from({ length: 32 }, (_, i) => i / 31), 0, a, 0);
+ * console.log(dequantizeGgmlActivations(a, 0)[31]); // 0.99993896484375 (127 × half(1/127))
+ * ```
+ */
+export function dequantizeGgmlActivations(
+  a: GgmlActivations,
+  row: number,
+): Float32Array {
+  const n = a.length;
+  const base = row * n;
+  if (a.values.length > 0) return a.values.slice(base, base + n);
+  const block = BLOCK[a.type];
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = a.qs[base + i] * a.d[(base + i - (i % block)) / block];
   }
   return out;
 }

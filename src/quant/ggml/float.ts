@@ -180,7 +180,7 @@ function dotBf16(
  *
  * @example
  * ```ts
- * import { ggmlF32 } from "@proj/tinyllm";
+ * import { ggmlF32 } from "@proj/tinyllm/kernels";
  * const bytes = new Uint8Array(new Float32Array([1.5, -2]).buffer);
  * const out = new Float32Array(2);
  * ggmlF32.dequantizeRow(bytes, 0, out, 0, 2);
@@ -214,7 +214,7 @@ export const ggmlF32: GgmlBlockType = {
  *
  * @example
  * ```ts
- * import { ggmlF16 } from "@proj/tinyllm";
+ * import { ggmlF16 } from "@proj/tinyllm/kernels";
  * const bytes = new Uint8Array(2);
  * ggmlF16.quantizeRow(new Float32Array([0.1]), 0, bytes, 0, 1);
  * const out = new Float32Array(1);
@@ -250,7 +250,7 @@ export const ggmlF16: GgmlBlockType = {
  *
  * @example
  * ```ts
- * import { ggmlBF16 } from "@proj/tinyllm";
+ * import { ggmlBF16 } from "@proj/tinyllm/kernels";
  * const bytes = new Uint8Array(2);
  * ggmlBF16.quantizeRow(new Float32Array([1 / 3]), 0, bytes, 0, 1);
  * const out = new Float32Array(1);

@@ -648,7 +648,7 @@ function dotQ6_K(
  *
  * @example
  * ```ts
- * import { ggmlQ4_K } from "@proj/tinyllm";
+ * import { ggmlQ4_K } from "@proj/tinyllm/kernels";
  * console.log(ggmlQ4_K.blockSize, ggmlQ4_K.typeSize); // 256 144
  * ```
  */
@@ -671,7 +671,7 @@ export const ggmlQ4_K: GgmlBlockType = {
  *
  * @example
  * ```ts
- * import { ggmlQ5_K } from "@proj/tinyllm";
+ * import { ggmlQ5_K } from "@proj/tinyllm/kernels";
  * console.log(ggmlQ5_K.typeSize); // 176
  * ```
  */
@@ -694,7 +694,7 @@ export const ggmlQ5_K: GgmlBlockType = {
  *
  * @example
  * ```ts
- * import { ggmlQ6_K } from "@proj/tinyllm";
+ * import { ggmlQ6_K } from "@proj/tinyllm/kernels";
  * console.log(ggmlQ6_K.typeSize); // 210
  * ```
  */

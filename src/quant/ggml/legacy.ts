@@ -478,7 +478,7 @@ function blockType(
  *
  * @example
  * ```ts
- * import { ggmlQ8_0 } from "@proj/tinyllm";
+ * import { ggmlQ8_0 } from "@proj/tinyllm/kernels";
  * const x = Float32Array.from({ length: 32 }, (_, i) => i - 16);
  * const bytes = new Uint8Array(34);
  * ggmlQ8_0.quantizeRow(x, 0, bytes, 0, 32);
@@ -515,7 +515,7 @@ export const ggmlQ8_0: GgmlBlockType = blockType(
  *
  * @example
  * ```ts
- * import { ggmlQ4_0 } from "@proj/tinyllm";
+ * import { ggmlQ4_0 } from "@proj/tinyllm/kernels";
  * console.log(ggmlQ4_0.typeSize, ggmlQ4_0.blockSize); // 18 32
  * ```
  */
@@ -534,7 +534,7 @@ export const ggmlQ4_0: GgmlBlockType = blockType(
  *
  * @example
  * ```ts
- * import { ggmlQ4_1 } from "@proj/tinyllm";
+ * import { ggmlQ4_1 } from "@proj/tinyllm/kernels";
  * console.log(ggmlQ4_1.typeSize); // 20
  * ```
  */
@@ -553,7 +553,7 @@ export const ggmlQ4_1: GgmlBlockType = blockType(
  *
  * @example
  * ```ts
- * import { ggmlQ5_0 } from "@proj/tinyllm";
+ * import { ggmlQ5_0 } from "@proj/tinyllm/kernels";
  * console.log(ggmlQ5_0.typeSize); // 22
  * ```
  */
@@ -572,7 +572,7 @@ export const ggmlQ5_0: GgmlBlockType = blockType(
  *
  * @example
  * ```ts
- * import { ggmlQ5_1 } from "@proj/tinyllm";
+ * import { ggmlQ5_1 } from "@proj/tinyllm/kernels";
  * console.log(ggmlQ5_1.typeSize); // 24
  * ```
  */

@@ -24,6 +24,7 @@ import { ggmlQ4_0, ggmlQ4_1, ggmlQ5_0, ggmlQ5_1, ggmlQ8_0 } from "./legacy.ts";
 export type { GgmlActivations, GgmlBlockType } from "./common.ts";
 export {
   createGgmlActivations,
+  dequantizeGgmlActivations,
   packGgmlActivations,
   quantizeGgmlActivations,
 } from "./activations.ts";
@@ -44,7 +45,7 @@ export { ggmlHasWasm, ggmlMatmulWasm } from "./wasm.ts";
  *
  * @example
  * ```ts
- * import { GGML_BLOCK_TYPES } from "@proj/tinyllm";
+ * import { GGML_BLOCK_TYPES } from "@proj/tinyllm/kernels";
  * console.log(Object.values(GGML_BLOCK_TYPES).map((t) => t.name).join(" "));
  * // F32 F16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K BF16
  * ```
@@ -74,7 +75,7 @@ export const GGML_BLOCK_TYPES: Readonly<Record<number, GgmlBlockType>> = Object
  *
  * @example
  * ```ts
- * import { GGML_TYPE, ggmlBlockType } from "@proj/tinyllm";
+ * import { GGML_TYPE, ggmlBlockType } from "@proj/tinyllm/kernels";
  * console.log(ggmlBlockType(GGML_TYPE.Q6_K).typeSize); // 210
  * ```
  */
@@ -101,7 +102,7 @@ export function ggmlBlockType(id: number): GgmlBlockType {
  *
  * @example
  * ```ts
- * import { ggmlQ6_K, ggmlRowBytes } from "@proj/tinyllm";
+ * import { ggmlQ6_K, ggmlRowBytes } from "@proj/tinyllm/kernels";
  * console.log(ggmlRowBytes(ggmlQ6_K, 512)); // 420
  * ```
  */
@@ -140,7 +141,7 @@ function checkMatrix(
  *
  * @example
  * ```ts
- * import { ggmlQ4_0, ggmlQuantize } from "@proj/tinyllm";
+ * import { ggmlQ4_0, ggmlQuantize } from "@proj/tinyllm/kernels";
  * console.log(ggmlQuantize(ggmlQ4_0, new Float32Array(64), 2, 32).length); // 36
  * ```
  */
@@ -172,7 +173,7 @@ export function ggmlQuantize(
  *
  * @example
  * ```ts
- * import { ggmlDequantize, ggmlQ8_0, ggmlQuantize } from "@proj/tinyllm";
+ * import { ggmlDequantize, ggmlQ8_0, ggmlQuantize } from "@proj/tinyllm/kernels";
  * const w = ggmlQuantize(ggmlQ8_0, new Float32Array(32).fill(2), 1, 32);
  * console.log(ggmlDequantize(ggmlQ8_0, w, 1, 32)[0]); // 2
  * ```
@@ -202,7 +203,7 @@ export function ggmlDequantize(
  *
  * @example
  * ```ts
- * import { ggmlMatvec, ggmlQ8_0, ggmlQuantize } from "@proj/tinyllm";
+ * import { ggmlMatvec, ggmlQ8_0, ggmlQuantize } from "@proj/tinyllm/kernels";
  * const w = ggmlQuantize(ggmlQ8_0, new Float32Array(64).fill(1), 2, 32);
  * const out = new Float32Array(2);
  * ggmlMatvec(ggmlQ8_0, w, 2, 32, new Float32Array(32).fill(0.5), out);
@@ -234,7 +235,7 @@ export function ggmlMatvec(
  *
  * @example
  * ```ts
- * import { ggmlMatmul, ggmlQ4_K, ggmlQuantize } from "@proj/tinyllm";
+ * import { ggmlMatmul, ggmlQ4_K, ggmlQuantize } from "@proj/tinyllm/kernels";
  * const w = ggmlQuantize(ggmlQ4_K, new Float32Array(256).fill(1), 1, 256);
  * const out = new Float32Array(2);
  * ggmlMatmul(ggmlQ4_K, w, 1, 256, new Float32Array(512).fill(1), 2, out);

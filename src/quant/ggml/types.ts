@@ -14,7 +14,7 @@ import { ConfigError, FormatError, ShapeError } from "../../errors.ts";
  *
  * @example
  * ```ts
- * import { GGML_TYPE, ggmlTypeInfo } from "@proj/tinyllm";
+ * import { GGML_TYPE, ggmlTypeInfo } from "@proj/tinyllm/io";
  * console.log(GGML_TYPE.Q8_0, ggmlTypeInfo(GGML_TYPE.Q8_0).typeSize); // 8 34
  * ```
  */
@@ -128,7 +128,7 @@ export const GGML_TYPE_INFO_BY_ID: ReadonlyMap<number, GgmlTypeInfo> = new Map<
  *
  * @example
  * ```ts
- * import { GGML_TYPE, ggmlTypeInfo } from "@proj/tinyllm";
+ * import { GGML_TYPE, ggmlTypeInfo } from "@proj/tinyllm/io";
  * const q4k = ggmlTypeInfo(GGML_TYPE.Q4_K);
  * console.log(q4k.name, q4k.blockSize, q4k.typeSize); // "Q4_K" 256 144
  * ```
@@ -148,7 +148,7 @@ export function ggmlTypeInfo(id: number): GgmlTypeInfo {
  *
  * @example
  * ```ts
- * import { ggmlTypeId } from "@proj/tinyllm";
+ * import { ggmlTypeId } from "@proj/tinyllm/io";
  * console.log(ggmlTypeId("q4_k")); // 12
  * ```
  */
@@ -202,7 +202,7 @@ export function tensorByteLength(
  *
  * @example
  * ```ts
- * import { GGML_TYPE, ggmlByteLength } from "@proj/tinyllm";
+ * import { GGML_TYPE, ggmlByteLength } from "@proj/tinyllm/io";
  * console.log(ggmlByteLength(GGML_TYPE.Q8_0, [64, 3])); // 204 (2 blocks of 34 bytes per row)
  * ```
  */

@@ -3,7 +3,7 @@
  * `wasm/ggml.ts`, part of the project's kernel module): the input is rounded
  * to the type's `vec_dot_type` inside wasm, bit for bit as
  * {@linkcode quantizeGgmlActivations}, then one integer-dot matvec per input
- * row. Operands follow the arena rules of `src/quant/wasm/runtime.ts`:
+ * row. Operands follow the arena rules of `src/wasm/runtime.ts`:
  * weights already in an arena are used in place; others are copied once
  * into a pool arena on first use (and must not change afterwards).
  *
@@ -16,7 +16,7 @@ import {
   createArena,
   type WasmArena,
   wasmVariant,
-} from "../wasm/runtime.ts";
+} from "../../wasm/runtime.ts";
 import type { GgmlBlockType } from "./common.ts";
 
 /** The ggml exports of the kernel module (pointers are byte offsets). */
@@ -114,7 +114,7 @@ const WASM_TYPES: ReadonlySet<number> = new Set([
  *
  * @example
  * ```ts
- * import { ggmlHasWasm, ggmlQ4_K, wasmVariant } from "@proj/tinyllm";
+ * import { ggmlHasWasm, ggmlQ4_K, wasmVariant } from "@proj/tinyllm/kernels";
  * console.log(ggmlHasWasm(ggmlQ4_K) === (wasmVariant() !== "none")); // true
  * ```
  */
@@ -155,7 +155,7 @@ function resident(w: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { ggmlHasWasm, ggmlMatmulWasm, ggmlQ4_0, ggmlQuantize } from "@proj/tinyllm";
+ * import { ggmlHasWasm, ggmlMatmulWasm, ggmlQ4_0, ggmlQuantize } from "@proj/tinyllm/kernels";
  * if (ggmlHasWasm(ggmlQ4_0)) {
  *   const w = ggmlQuantize(ggmlQ4_0, new Float32Array(64).fill(1), 2, 32);
  *   const out = new Float32Array(2);

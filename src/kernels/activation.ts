@@ -1,14 +1,15 @@
 /**
- * Activation quantization for the integer kernels: the input vector is rounded
- * to int8 per group once per product (as llama2.c's runq.c does), so the inner
- * loops are integer dot products over packed weights. Every kernel that sets
- * `quantizesActivations` uses exactly this scheme, so its result equals the
- * exact product of the dequantized weights with {@linkcode dequantizeActivations}.
+ * The `"int8-groups"` activation format of the integer kernels: the input
+ * vector is rounded to int8 per group once per product (as llama2.c's runq.c
+ * does), so the inner loops are integer dot products over packed weights.
+ * Every kernel whose `activation` is `"int8-groups"` uses exactly this
+ * scheme, so its result equals the exact product of the dequantized weights
+ * with {@linkcode dequantizeActivations}.
  *
  * @module
  */
-import { roundHalfAway } from "./granularity.ts";
-import type { QMatrix } from "./types.ts";
+import { roundHalfAway } from "../quant/granularity.ts";
+import type { QMatrix } from "../quant/types.ts";
 
 /**
  * Group size the activations of a product with `m` are quantized in: the
@@ -20,7 +21,7 @@ import type { QMatrix } from "./types.ts";
  *
  * @example
  * ```ts
- * import { activationGroupSize, int8 } from "@proj/tinyllm";
+ * import { activationGroupSize, int8 } from "@proj/tinyllm/kernels";
  * const m = int8.quantize(new Float32Array(2 * 64), 2, 64, "row");
  * console.log(activationGroupSize(m)); // 32
  * ```
@@ -90,7 +91,7 @@ export function quantizeActivations(
  *
  * @example
  * ```ts
- * import { dequantizeActivations } from "@proj/tinyllm";
+ * import { dequantizeActivations } from "@proj/tinyllm/kernels";
  * const x = new Float32Array([1, 0.5, -0.25, 0]);
  * const xq = dequantizeActivations(x, 4); // steps of 1/127 (in float32)
  * console.log(Math.round(xq[1] * 127), Math.abs(xq[0] - 1) < 1e-6); // 64 true

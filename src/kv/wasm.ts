@@ -1,16 +1,20 @@
 /**
  * A preallocated fp32 KV cache whose keys and values live in WebAssembly
  * memory, with the decode attention (scores and value mix) in SIMD. Same
- * interface and numbers as `KvCacheFp32` (`src/kv/caches.ts`) up to
- * summation order; use it with `backend: "wasm"` models.
+ * interface and numbers as `KvCacheFp32` (`caches.ts`) up to summation
+ * order; `createKvCache` picks it for models bound to the wasm backend.
  *
  * @module
  */
-import { InputError } from "../../errors.ts";
-import { headSize, kvDim } from "../../model/config.ts";
-import { kvCacheBytes, type KvCacheShape } from "../../kv/caches.ts";
-import type { KvCache } from "../../kv/types.ts";
-import { createArena, type WasmArena } from "../../quant/wasm/runtime.ts";
+import { InputError } from "../errors.ts";
+import { createArena, type WasmArena } from "../wasm/runtime.ts";
+import {
+  checkLength,
+  checkPosition,
+  kvCacheBytes,
+  kvWidths,
+} from "./caches.ts";
+import type { KvCache, KvCacheShape } from "./types.ts";
 
 /**
  * Byte address of `x[off..off+len)` in `a`: in place when `x` lives there,
@@ -36,7 +40,8 @@ function inArena(
  *
  * @example
  * ```ts
- * import { KvCacheWasm, wasmVariant } from "@proj/tinyllm";
+ * import { wasmVariant } from "@proj/tinyllm/wasm";
+ * import { KvCacheWasm } from "@proj/tinyllm/kv";
  * if (wasmVariant() !== "none") {
  *   const c = new KvCacheWasm({ dim: 8, nHeads: 2, nKvHeads: 1, nLayers: 1, seqLen: 4 });
  *   c.store(0, 0, new Float32Array([1, 0, 0, 0]), new Float32Array([5, 6, 7, 8]));
@@ -67,14 +72,11 @@ export class KvCacheWasm implements KvCache {
    * @param length positions to hold (default `config.seqLen`)
    */
   constructor(config: KvCacheShape, length: number = config.seqLen) {
-    if (!Number.isInteger(length) || length <= 0) {
-      throw new InputError(
-        `KV cache length must be a positive integer, got ${length}`,
-      );
-    }
+    checkLength(length, "KV cache length");
     this.capacity = length;
-    this.#kvDim = kvDim(config);
-    this.#hs = headSize(config);
+    const widths = kvWidths(config);
+    this.#kvDim = widths.kvDim;
+    this.#hs = widths.headSize;
     this.#layerStride = length * this.#kvDim;
     const floats = config.nLayers * this.#layerStride;
     // scratch: one query head, the probabilities of `length` positions,
@@ -90,11 +92,7 @@ export class KvCacheWasm implements KvCache {
 
   /** Stores k and v of `layer` at `pos`; `pos` must be below the capacity. */
   store(layer: number, pos: number, k: Float32Array, v: Float32Array): void {
-    if (pos >= this.capacity) {
-      throw new InputError(
-        `position ${pos} is past the KV cache's ${this.capacity} positions`,
-      );
-    }
+    checkPosition(pos, this.capacity);
     const o = layer * this.#layerStride + pos * this.#kvDim;
     this.#keys.set(k.subarray(0, this.#kvDim), o);
     this.#values.set(v.subarray(0, this.#kvDim), o);

@@ -1,7 +1,7 @@
 /**
- * WebAssembly SIMD implementations of the weight-type table's kernels
- * (the `wasm` column of fp32, int8 and int4). Same contracts as the
- * TypeScript kernels; see `runtime.ts` for where operands live.
+ * The WebAssembly SIMD kernel table: fp32, int8 and int4 products on the
+ * packed weights, with the same contracts as the TypeScript kernels; see
+ * `src/wasm/runtime.ts` for where operands live.
  *
  * int8/int4 quantize the activations per group to int8 exactly as
  * `src/quant/activation.ts` does (runq.c's scheme) and take integer dot
@@ -17,21 +17,45 @@
  *
  * @module
  */
-import { ConfigError, ShapeError } from "../../errors.ts";
-import { activationGroupSize } from "../activation.ts";
-import { scaleStrides } from "../granularity.ts";
-import { int4 } from "../int4.ts";
-import { int8 } from "../int8.ts";
-import type { LinearKernels, QMatrix } from "../types.ts";
+import { alignUp } from "../bytes.ts";
+import { ConfigError, ShapeError } from "../errors.ts";
+import { scaleStrides } from "../quant/granularity.ts";
+import type { QMatrix } from "../quant/types.ts";
 import {
   arenaOf,
   createArena,
   type WasmArena,
   wasmVariant,
-} from "./runtime.ts";
+} from "../wasm/runtime.ts";
+import { activationGroupSize } from "./activation.ts";
+import { GGML_WASM_KERNELS } from "./ggml.ts";
+import { JS_KERNELS } from "./js.ts";
+import type { KernelTable, LinearKernels } from "./types.ts";
 
-function alignUp(n: number, a: number): number {
-  return Math.ceil(n / a) * a;
+/** Bytes {@linkcode placeMatrix} takes in an arena for `m` (with alignment). */
+export function placedBytes(m: QMatrix): number {
+  return alignUp(m.data.byteLength, 64) + alignUp(m.scales.byteLength, 64) +
+    128;
+}
+
+/**
+ * Copies a matrix into `arena` and returns the same matrix whose `data` and
+ * `scales` are views into the arena's memory (so kernels use it in place).
+ *
+ * @example
+ * ```ts
+ * import { fp32, placeMatrix } from "@proj/tinyllm/kernels";
+ * import { createArena, wasmVariant } from "@proj/tinyllm/wasm";
+ * if (wasmVariant() !== "none") {
+ *   const m = fp32.quantize(new Float32Array([1, 2, 3, 4]), 2, 2, "tensor");
+ *   const arena = createArena(1024);
+ *   const placed = placeMatrix(arena, m);
+ *   console.log(arena.owns(placed.data), Array.from(placed.data)); // true [ 1, 2, 3, 4 ]
+ * }
+ * ```
+ */
+export function placeMatrix(arena: WasmArena, m: QMatrix): QMatrix {
+  return { ...m, data: arena.copyIn(m.data), scales: arena.copyIn(m.scales) };
 }
 
 /** How one product's operands were placed for the call. */
@@ -51,28 +75,35 @@ interface Call {
 }
 
 // Matrices that were never placed get a copy in a pool arena on first use
-// (so `withBackend`-style kernel swaps are fast without an explicit
-// prepareWeightsForWasm). Weights must not change after that first use.
+// (so a kernel swap is fast without placing the whole model). Weights must
+// not change after that first use.
 const autoPlaced = new WeakMap<QMatrix, QMatrix>();
 let pool: WasmArena | null = null;
 const POOL_BYTES = 32 << 20;
 
-function scratchFor(m: QMatrix): number {
-  return Math.max(1 << 20, (m.rows + 4 * m.cols) * 4 + 4096);
+/**
+ * Scratch bytes an arena needs for products with matrices up to
+ * `[rows, cols]`: a decode product with x and out copied in and the
+ * quantized activations, and room for sequence chunks (1 MiB at least).
+ */
+export function productScratchBytes(rows: number, cols: number): number {
+  return Math.max(1 << 20, (rows + 4 * cols) * 4 + 4096);
 }
 
 function residentCopy(m: QMatrix): QMatrix {
   let p = autoPlaced.get(m);
   if (p) return p;
-  const need = alignUp(m.data.byteLength, 64) +
-    alignUp(m.scales.byteLength, 64) + 128;
+  const need = placedBytes(m);
   if (
     !pool || pool.freeBytes < need || pool.variant !== wasmVariant() ||
-    pool.scratchBytes < scratchFor(m)
+    pool.scratchBytes < productScratchBytes(m.rows, m.cols)
   ) {
-    pool = createArena(Math.max(need, POOL_BYTES), scratchFor(m));
+    pool = createArena(
+      Math.max(need, POOL_BYTES),
+      productScratchBytes(m.rows, m.cols),
+    );
   }
-  p = { ...m, data: pool.copyIn(m.data), scales: pool.copyIn(m.scales) };
+  p = placeMatrix(pool, m);
   autoPlaced.set(m, p);
   return p;
 }
@@ -200,9 +231,9 @@ function fp32Matmul(
   });
 }
 
-/** fp32 kernels in WebAssembly SIMD. */
-export const fp32Wasm: LinearKernels = {
+const fp32Wasm: LinearKernels = {
   backend: "wasm",
+  activation: "f32",
   matvec(m: QMatrix, x: Float32Array, out: Float32Array): void {
     fp32Matmul(m, x, 1, out);
   },
@@ -306,30 +337,51 @@ function int8Matmul(
   out: Float32Array,
 ): void {
   if (wasmVariant() === "relaxed" && !hasNoMinus128(m)) {
-    int8.js.matmul(m, x, n, out);
+    JS_KERNELS.int8.matmul(m, x, n, out);
     return;
   }
-  quantMatmul(m, x, n, out, false, int8.js);
+  quantMatmul(m, x, n, out, false, JS_KERNELS.int8);
 }
 
-/** int8 kernels in WebAssembly SIMD (activations quantized per group). */
-export const int8Wasm: LinearKernels = {
+const int8Wasm: LinearKernels = {
   backend: "wasm",
-  quantizesActivations: true,
+  activation: "int8-groups",
   matvec(m: QMatrix, x: Float32Array, out: Float32Array): void {
     int8Matmul(m, x, 1, out);
   },
   matmul: int8Matmul,
 };
 
-/** int4 kernels in WebAssembly SIMD (activations quantized per group). */
-export const int4Wasm: LinearKernels = {
+const int4Wasm: LinearKernels = {
   backend: "wasm",
-  quantizesActivations: true,
+  activation: "int8-groups",
   matvec(m: QMatrix, x: Float32Array, out: Float32Array): void {
-    quantMatmul(m, x, 1, out, true, int4.js);
+    quantMatmul(m, x, 1, out, true, JS_KERNELS.int4);
   },
   matmul(m: QMatrix, x: Float32Array, n: number, out: Float32Array): void {
-    quantMatmul(m, x, n, out, true, int4.js);
+    quantMatmul(m, x, n, out, true, JS_KERNELS.int4);
   },
+};
+
+/**
+ * WebAssembly SIMD kernels, keyed by weight type; they run only where
+ * {@linkcode wasmVariant} is not "none" (see `kernelsFor`).
+ *
+ * @example
+ * ```ts
+ * import { fp32, WASM_KERNELS } from "@proj/tinyllm/kernels";
+ * import { wasmVariant } from "@proj/tinyllm/wasm";
+ * if (wasmVariant() !== "none") {
+ *   const m = fp32.quantize(new Float32Array([1, 2, 3, 4]), 2, 2, "tensor");
+ *   const out = new Float32Array(2);
+ *   WASM_KERNELS.fp32.matvec(m, new Float32Array([1, 1]), out);
+ *   console.log(Array.from(out)); // [3, 7]
+ * }
+ * ```
+ */
+export const WASM_KERNELS: KernelTable = {
+  fp32: fp32Wasm,
+  int8: int8Wasm,
+  int4: int4Wasm,
+  ...GGML_WASM_KERNELS,
 };

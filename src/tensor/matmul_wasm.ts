@@ -11,16 +11,9 @@
  *
  * @module
  */
-import { ShapeError } from "../../errors.ts";
-import {
-  arenaOf,
-  scratchArena,
-  type WasmArena,
-} from "../../quant/wasm/runtime.ts";
-
-function alignUp(n: number, a: number): number {
-  return Math.ceil(n / a) * a;
-}
+import { alignUp } from "../bytes.ts";
+import { ShapeError } from "../errors.ts";
+import { arenaOf, scratchArena, type WasmArena } from "../wasm/runtime.ts";
 
 /** Places each operand: in place when in `arena`, else at a scratch offset. */
 function place(
@@ -75,7 +68,8 @@ function copyBack(
  *
  * @example
  * ```ts
- * import { matmulF32Wasm, wasmVariant } from "@proj/tinyllm";
+ * import { wasmVariant } from "@proj/tinyllm/wasm";
+ * import { matmulF32Wasm } from "@proj/tinyllm/tensor";
  * if (wasmVariant() !== "none") {
  *   const out = new Float32Array(2);
  *   matmulF32Wasm(out, new Float32Array([1, 2]), new Float32Array([1, 1, 2, -1]), 1, 2, 2);
@@ -110,7 +104,8 @@ export function matmulF32Wasm(
  *
  * @example
  * ```ts
- * import { matmulBackwardF32Wasm, wasmVariant } from "@proj/tinyllm";
+ * import { wasmVariant } from "@proj/tinyllm/wasm";
+ * import { matmulBackwardF32Wasm } from "@proj/tinyllm/tensor";
  * if (wasmVariant() !== "none") {
  *   const dx = new Float32Array(2), dw = new Float32Array(4);
  *   matmulBackwardF32Wasm(dx, dw, new Float32Array([1, 0]), new Float32Array([3, 4]),

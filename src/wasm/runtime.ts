@@ -24,13 +24,16 @@
  * plain `Float32Array`) are copied through the scratch area for the call. A
  * matrix that was never placed is copied once, on first use, into a pool
  * arena and the copy reused (so it must not change afterwards; place it
- * explicitly, or use `prepareWeightsForWasm`, to avoid holding two copies).
+ * explicitly, or bind the model with `bindKernels(weights, "wasm")`, to
+ * avoid holding two copies).
  * The training kernels copy every operand that is not in one arena into the
  * shared scratch arena per call (their weights change every step).
  *
  * @module
  */
-import { ConfigError } from "../../errors.ts";
+import type { Backend } from "../backend.ts";
+import { alignUp } from "../bytes.ts";
+import { ConfigError } from "../errors.ts";
 import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } from "./kernels_wasm.ts";
 
 /** Which build of the kernels runs: relaxed SIMD, SIMD128 only, or none (TypeScript). */
@@ -218,7 +221,7 @@ let support: WasmSupport | null = null;
  *
  * @example
  * ```ts
- * import { wasmSupport } from "@proj/tinyllm";
+ * import { wasmSupport } from "@proj/tinyllm/wasm";
  * const s = wasmSupport();
  * console.log(typeof s.simd, typeof s.relaxed); // boolean boolean
  * ```
@@ -243,7 +246,7 @@ let forced: WasmVariant | null = null;
  *
  * @example
  * ```ts
- * import { setWasmVariant, wasmVariant } from "@proj/tinyllm";
+ * import { setWasmVariant, wasmVariant } from "@proj/tinyllm/wasm";
  * setWasmVariant("none");
  * console.log(wasmVariant()); // none
  * setWasmVariant(null);
@@ -264,7 +267,7 @@ export function setWasmVariant(v: WasmVariant | null): void {
  *
  * @example
  * ```ts
- * import { wasmVariant } from "@proj/tinyllm";
+ * import { wasmVariant } from "@proj/tinyllm/wasm";
  * console.log(["relaxed", "simd", "none"].includes(wasmVariant())); // true
  * ```
  */
@@ -272,6 +275,34 @@ export function wasmVariant(): WasmVariant {
   if (forced) return forced;
   const s = wasmSupport();
   return s.relaxed ? "relaxed" : s.simd ? "simd" : "none";
+}
+
+/**
+ * The backend that `backend` runs on here: `"js"`, or `"wasm"` where the
+ * engine has SIMD128 (`"auto"` falls back to `"js"` without it; `"wasm"`
+ * without it is a {@linkcode ConfigError}).
+ *
+ * @example
+ * ```ts
+ * import { resolveBackend } from "@proj/tinyllm/wasm";
+ * console.log(resolveBackend("js")); // "js"
+ * ```
+ */
+export function resolveBackend(backend: Backend): "js" | "wasm" {
+  if (backend === "js") return "js";
+  const available = wasmVariant() !== "none";
+  if (backend === "wasm") {
+    if (!available) {
+      throw new ConfigError(
+        "backend wasm: this engine has no WebAssembly SIMD128",
+      );
+    }
+    return "wasm";
+  }
+  if (backend === "auto") return available ? "wasm" : "js";
+  throw new ConfigError(
+    `backend must be "auto", "wasm" or "js", got "${String(backend)}"`,
+  );
 }
 
 /** The kernel module's bytes for a SIMD build ("relaxed" or "simd"). */
@@ -293,7 +324,8 @@ const modules = new Map<WasmVariant, WebAssembly.Module>();
  *
  * @example
  * ```ts
- * import { initWasm, wasmVariant } from "@proj/tinyllm";
+ * import { initWasm } from "@proj/tinyllm";
+ * import { wasmVariant } from "@proj/tinyllm/wasm";
  * if (wasmVariant() !== "none") await initWasm();
  * ```
  */
@@ -321,10 +353,6 @@ const PAGE = 65536;
 // leaves room should a future build add static data.
 const BASE = 1024;
 const registry = new WeakMap<ArrayBufferLike, WasmArena>();
-
-function alignUp(n: number, a: number): number {
-  return Math.ceil(n / a) * a;
-}
 
 /**
  * One instance of the kernel module and its memory, with a bump allocator
@@ -471,7 +499,7 @@ export class WasmArena {
  *
  * @example
  * ```ts
- * import { createArena, wasmVariant } from "@proj/tinyllm";
+ * import { createArena, wasmVariant } from "@proj/tinyllm/wasm";
  * if (wasmVariant() !== "none") {
  *   const arena = createArena(4096);
  *   const x = arena.allocF32(16);

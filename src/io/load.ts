@@ -1,0 +1,101 @@
+/**
+ * The one loading function every tool goes through: model bytes in (a
+ * tinyllm archive or a llama2.c checkpoint plus its tokenizer, told apart by
+ * content), weights and tokenizer out. Core module: bytes, not paths
+ * (`load_fs.ts` reads the files).
+ *
+ * @module
+ */
+import { isGzip } from "../bytes.ts";
+import { ConfigError } from "../errors.ts";
+import type { ModelConfig } from "../model/config.ts";
+import type { ModelWeights } from "../model/weights.ts";
+import { parseLlama2cTokenizer } from "../tokenizer/llama2c.ts";
+import type { Tokenizer } from "../tokenizer/types.ts";
+import { loadModelArchive, type OptimizerState } from "./archive.ts";
+import { parseLlama2cCheckpoint } from "./llama2c.ts";
+
+/** The file formats {@linkcode loadModel} reads. */
+export type ModelFormat = "archive" | "llama2c";
+
+/**
+ * The format of a model file, from its first bytes: gzip → a tinyllm
+ * archive; anything else is read as a llama2.c checkpoint (which has no
+ * magic number; its header is validated when parsed).
+ *
+ * @example
+ * ```ts
+ * import { detectModelFormat } from "@proj/tinyllm";
+ * console.log(detectModelFormat(new Uint8Array([0x1f, 0x8b, 8]))); // "archive"
+ * ```
+ */
+export function detectModelFormat(bytes: Uint8Array): ModelFormat {
+  return isGzip(bytes) ? "archive" : "llama2c";
+}
+
+/** Options of {@linkcode loadModel}. */
+export interface LoadModelOptions {
+  /** File name for error messages (default "model"). */
+  name?: string;
+  /** The tokenizer file's bytes (llama2.c `tokenizer.bin`); required with a llama2.c checkpoint, ignored for archives. */
+  tokenizer?: Uint8Array;
+  /** The tokenizer file's name for error messages (default "tokenizer"). */
+  tokenizerName?: string;
+}
+
+/** A loaded model, whatever file it came from. */
+export interface LoadedModel {
+  /** The model shape. */
+  config: ModelConfig;
+  /** The weights, bound to the TypeScript kernels (see `bindKernels`). */
+  weights: ModelWeights;
+  /** The tokenizer. */
+  tokenizer: Tokenizer;
+  /** The archive's `training.json` (undefined for llama2.c checkpoints). */
+  training?: Record<string, unknown>;
+  /** The archive's AdamW state, when it has one. */
+  optimizer?: OptimizerState;
+  /** Which kind of file it was. */
+  source: ModelFormat;
+}
+
+/**
+ * Loads a tinyllm archive or a llama2.c checkpoint (with `options.tokenizer`).
+ * The weights come bound to the TypeScript kernels: bind another backend
+ * with `bindKernels`.
+ *
+ * @throws {ConfigError} when a llama2.c checkpoint comes without tokenizer
+ * @throws {FormatError} / {ShapeError} when a file is damaged
+ *
+ * @example
+ * ```ts
+ * import { loadModel, makeConfig, randomModelWeights, saveModelArchive,
+ *   WordTokenizer } from "@proj/tinyllm";
+ * const tokenizer = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
+ * const weights = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16,
+ *   nLayers: 1, nHeads: 2, vocabSize: tokenizer.vocabSize, seqLen: 8 }), 1);
+ * const m = await loadModel(await saveModelArchive({ weights, tokenizer }));
+ * console.log(m.source, m.config.dim); // "archive" 8
+ * ```
+ */
+export async function loadModel(
+  bytes: Uint8Array,
+  options: LoadModelOptions = {},
+): Promise<LoadedModel> {
+  const name = options.name ?? "model";
+  if (detectModelFormat(bytes) === "archive") {
+    const a = await loadModelArchive(bytes, { name });
+    return { ...a, source: "archive" };
+  }
+  if (options.tokenizer === undefined) {
+    throw new ConfigError(
+      `${name}: a tokenizer is required with a llama2.c checkpoint`,
+    );
+  }
+  const weights = parseLlama2cCheckpoint(bytes, name);
+  const tokenizer = parseLlama2cTokenizer(options.tokenizer, {
+    vocabSize: weights.config.vocabSize,
+    name: options.tokenizerName ?? "tokenizer",
+  });
+  return { config: weights.config, weights, tokenizer, source: "llama2c" };
+}

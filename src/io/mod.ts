@@ -1,0 +1,73 @@
+/**
+ * File formats (`@proj/tinyllm/io`), bytes in and bytes out: safetensors,
+ * the tinyllm model archive, llama2.c checkpoints, and the loader that tells
+ * them apart.
+ * What the main module exports is not repeated here.
+ *
+ * @example
+ * ```ts
+ * import { decodeSafetensors, encodeSafetensors, tensorF32 } from "@proj/tinyllm/io";
+ * const f = decodeSafetensors(encodeSafetensors({ g: { shape: [2], data: new Float32Array([1, 2]) } }));
+ * console.log(tensorF32(f, "g")); // Float32Array(2) [1, 2]
+ * ```
+ *
+ * @module
+ */
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  qmatrixFromTensors,
+  qmatrixTensors,
+  quantKey,
+  type SafeTensor,
+  type SafetensorsDtype,
+  type SafetensorsFile,
+  type TensorData,
+  tensorF32,
+  type TensorInput,
+} from "./safetensors.ts";
+export {
+  ARCHIVE_FORMAT_VERSION,
+  gunzipBytes,
+  gzipBytes,
+  readArchiveMembers,
+  weightsFromTensors,
+  weightsToTensors,
+} from "./archive.ts";
+export {
+  encodeLlama2cCheckpoint,
+  LLAMA2C_HEADER_BYTES,
+  llama2cFileSize,
+  parseLlama2cCheckpoint,
+  readLlama2cConfig,
+} from "./llama2c.ts";
+export {
+  GGML_TYPE,
+  ggmlByteLength,
+  ggmlTypeId,
+  type GgmlTypeInfo,
+  ggmlTypeInfo,
+  type GgmlTypeName,
+  type GgufArray,
+  ggufArray,
+  ggufBool,
+  type GgufFile,
+  ggufNumber,
+  type GgufNumberArray,
+  ggufNumberArray,
+  ggufString,
+  ggufStringArray,
+  type GgufTensorInfo,
+  type GgufTensorInput,
+  type GgufValue,
+  type GgufValueTypeName,
+  isGguf,
+  parseGguf,
+  writeGguf,
+  type WriteGgufOptions,
+} from "./gguf.ts";
+export {
+  ggufTensorIsQuantizable,
+  quantizeGguf,
+  type QuantizeGgufOptions,
+} from "./gguf_quantize.ts";

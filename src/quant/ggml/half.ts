@@ -48,7 +48,7 @@ export function halfToFloatTable(): Float32Array {
  *
  * @example
  * ```ts
- * import { halfToFloat } from "@proj/tinyllm";
+ * import { halfToFloat } from "@proj/tinyllm/kernels";
  * console.log(halfToFloat(0xc000)); // -2
  * ```
  */
@@ -63,7 +63,7 @@ export function halfToFloat(h: number): number {
  *
  * @example
  * ```ts
- * import { floatToHalf } from "@proj/tinyllm";
+ * import { floatToHalf } from "@proj/tinyllm/kernels";
  * console.log(floatToHalf(1).toString(16), floatToHalf(65520).toString(16)); // "3c00" "7c00"
  * ```
  */
@@ -98,7 +98,7 @@ export function floatToHalf(x: number): number {
  *
  * @example
  * ```ts
- * import { roundToHalf } from "@proj/tinyllm";
+ * import { roundToHalf } from "@proj/tinyllm/kernels";
  * console.log(roundToHalf(0.1)); // 0.0999755859375
  * ```
  */
@@ -111,7 +111,7 @@ export function roundToHalf(x: number): number {
  *
  * @example
  * ```ts
- * import { bf16ToFloat } from "@proj/tinyllm";
+ * import { bf16ToFloat } from "@proj/tinyllm/kernels";
  * console.log(bf16ToFloat(0x3f80)); // 1
  * ```
  */
@@ -126,7 +126,7 @@ export function bf16ToFloat(h: number): number {
  *
  * @example
  * ```ts
- * import { floatToBf16 } from "@proj/tinyllm";
+ * import { floatToBf16 } from "@proj/tinyllm/kernels";
  * console.log(floatToBf16(1).toString(16)); // "3f80"
  * ```
  */

@@ -13,6 +13,28 @@ import type { KvCache, KvCacheShape } from "./types.ts";
 
 const fround = Math.fround;
 
+/** Lanes of ggml's AVX-512 F16 dot: 4 vectors of 16 floats. */
+const STEP = 64;
+
+/**
+ * The float sum of the 64 lanes in `acc` in the order ggml's AVX-512
+ * reduction adds them: the four vectors pairwise (0+2, 1+3, then 0+1), then
+ * `_mm512_reduce_add_ps` (lanes i and i+8, i and i+4, then 0+2 and 1+3,
+ * then the last two).
+ */
+function reduceLanes(acc: Float32Array): number {
+  for (let l = 0; l < 16; l++) {
+    acc[l] = fround(acc[l] + acc[32 + l]);
+    acc[16 + l] = fround(acc[16 + l] + acc[48 + l]);
+  }
+  for (let l = 0; l < 16; l++) acc[l] = fround(acc[l] + acc[16 + l]);
+  for (let w = 8; w >= 4; w >>= 1) {
+    for (let l = 0; l < w; l++) acc[l] = fround(acc[l] + acc[l + w]);
+  }
+  const a = fround(acc[0] + acc[2]), b = fround(acc[1] + acc[3]);
+  return fround(a + b);
+}
+
 /**
  * F16 keys and values, one row of `kvDim` halves per (layer, position).
  * {@linkcode KvCacheF16.attend} is ggml's CPU flash-attention for one query
@@ -45,6 +67,8 @@ export class KvCacheF16 implements KvCache {
   readonly #q: Float32Array;
   /** The running value sum of one head, as half values. */
   readonly #acc: Float32Array;
+  /** Lanes of one query·key dot product. */
+  readonly #lanes = new Float32Array(STEP);
 
   /**
    * Allocates storage for `length` positions of every layer.
@@ -81,6 +105,29 @@ export class KvCacheF16 implements KvCache {
     return 0;
   }
 
+  /**
+   * ggml_vec_dot_f16 of the rounded query with the key at `o`: 64-element
+   * steps in 64 float lanes (fused multiply-adds), reduced as ggml reduces
+   * them, the rest added one by one in double precision.
+   */
+  #dot(hq: Float32Array, o: number): number {
+    const keys = this.#keys, half = this.#half, hs = this.#hs;
+    const whole = hs - (hs % STEP);
+    let sum = 0;
+    if (whole > 0) {
+      const lanes = this.#lanes;
+      lanes.fill(0);
+      for (let i = 0; i < whole; i += STEP) {
+        for (let l = 0; l < STEP; l++) {
+          lanes[l] = fround(lanes[l] + hq[i + l] * half[keys[o + i + l]]);
+        }
+      }
+      sum = reduceLanes(lanes);
+    }
+    for (let i = whole; i < hs; i++) sum += hq[i] * half[keys[o + i]];
+    return fround(sum);
+  }
+
   #roundQuery(q: Float32Array, qOff: number): Float32Array {
     const hq = this.#q, half = this.#half;
     for (let i = 0; i < this.#hs; i++) hq[i] = half[floatToHalf(q[qOff + i])];
@@ -96,14 +143,10 @@ export class KvCacheF16 implements KvCache {
     pos: number,
     out: Float32Array,
   ): void {
-    const hq = this.#roundQuery(q, qOff), half = this.#half;
-    const keys = this.#keys, hs = this.#hs, kvd = this.#kvDim;
-    let o = layer * this.#layerStride + kvHead * hs;
-    for (let t = 0; t <= pos; t++, o += kvd) {
-      let s = 0;
-      for (let i = 0; i < hs; i++) s += hq[i] * half[keys[o + i]];
-      out[t] = s;
-    }
+    const hq = this.#roundQuery(q, qOff);
+    const kvd = this.#kvDim;
+    let o = layer * this.#layerStride + kvHead * this.#hs;
+    for (let t = 0; t <= pos; t++, o += kvd) out[t] = this.#dot(hq, o);
   }
 
   /** `Σ_t p_t · v_t` into `out[outOff..]` (fp32 sums). */
@@ -143,30 +186,28 @@ export class KvCacheF16 implements KvCache {
     scale: number,
   ): void {
     const hq = this.#roundQuery(q, qOff), half = this.#half, acc = this.#acc;
-    const keys = this.#keys, values = this.#values;
+    const values = this.#values;
     const hs = this.#hs, kvd = this.#kvDim;
     const fscale = fround(scale);
     acc.fill(0);
     let sum = 0, max = -Infinity;
     let o = layer * this.#layerStride + kvHead * hs;
     for (let t = 0; t <= pos; t++, o += kvd) {
-      let s = 0;
-      for (let i = 0; i < hs; i++) s += hq[i] * half[keys[o + i]];
-      s = fround(fround(s) * fscale);
+      const s = fround(this.#dot(hq, o) * fscale);
       let ms = 1, vs = 1;
       if (s > max) {
-        ms = fround(Math.exp(max - s));
+        ms = fround(Math.exp(fround(max - s)));
         max = s;
         for (let i = 0; i < hs; i++) {
           acc[i] = half[floatToHalf(fround(acc[i] * ms))];
         }
       } else {
-        vs = fround(Math.exp(s - max));
+        vs = fround(Math.exp(fround(s - max)));
       }
       for (let i = 0; i < hs; i++) {
         acc[i] = half[floatToHalf(fround(acc[i] + half[values[o + i]] * vs))];
       }
-      sum = fround(fround(sum * ms) + vs);
+      sum = fround(sum * ms + vs); // a fused multiply-add in ggml's build
     }
     const inv = sum === 0 ? 0 : fround(1 / sum);
     for (let i = 0; i < hs; i++) out[outOff + i] = acc[i] * inv;

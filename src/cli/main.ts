@@ -2,7 +2,7 @@
  * The `tinyllm` command line: `tinyllm <command> [flags]`.
  *
  * Commands: `generate`, `train`, `quantize`, `eval`, `convert`, `tokenize`,
- * `logits`, `chat`.
+ * `logits`, `chat`, `export`.
  * Each command lives in its own module under `src/cli/` and exports
  * `main(args)`.
  *
@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   tokenize: async () => (await import("./tokenize.ts")).main,
   logits: async () => (await import("./logits.ts")).main,
   chat: async () => (await import("./chat.ts")).main,
+  export: async () => (await import("./export.ts")).main,
 };
 
 /**

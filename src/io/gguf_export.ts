@@ -46,6 +46,7 @@ import {
   type GgufValueTypeName,
   writeGguf,
 } from "./gguf.ts";
+import { quantizeGguf } from "./gguf_quantize.ts";
 
 /** Options of {@linkcode ggufFromModel}. */
 export interface GgufFromModelOptions {
@@ -306,4 +307,70 @@ export function ggufFromModel(
   const types = new Map<string, GgufValueTypeName>();
   for (const [k, , type] of meta) if (type) types.set(k, type);
   return writeGguf(meta.map(([k, v]) => [k, v]), tensors, { types });
+}
+
+/** The tensor types {@linkcode exportGguf} writes. */
+export const GGUF_EXPORT_TYPES = [
+  "f32",
+  "f16",
+  "q8_0",
+  "q4_0",
+  "q4_k",
+] as const;
+
+/** A type {@linkcode exportGguf} writes. */
+export type GgufExportType = typeof GGUF_EXPORT_TYPES[number];
+
+/** Options of {@linkcode exportGguf}. */
+export interface ExportGgufOptions extends GgufFromModelOptions {
+  /**
+   * Type of the matrices (default "f32"): the F32 file requantized as
+   * `llama-quantize --pure` would (rows that are not whole blocks fall back
+   * as llama.cpp does: Q4_K → Q5_0 → F16, Q8_0/Q4_0 → F16); norms and biases
+   * stay F32.
+   */
+  type?: GgufExportType;
+}
+
+const EXPORT_GGML_TYPE: Record<GgufExportType, number> = {
+  f32: GGML_TYPE.F32,
+  f16: GGML_TYPE.F16,
+  q8_0: GGML_TYPE.Q8_0,
+  q4_0: GGML_TYPE.Q4_0,
+  q4_k: GGML_TYPE.Q4_K,
+};
+
+/**
+ * A model as a llama-architecture GGUF file of the given type, for
+ * llama.cpp, ollama and the like (see the module doc for what is written).
+ *
+ * @throws {ConfigError} for an unknown type, a model llama.cpp's llama cannot
+ *   hold or a tokenizer GGUF has no type for
+ *
+ * @example
+ * ```ts
+ * import { BpeTokenizer, makeConfig, randomModelWeights } from "@proj/tinyllm";
+ * import { exportGguf, parseGguf } from "@proj/tinyllm/io";
+ * const tokenizer = BpeTokenizer.train("a cat sat on a mat ".repeat(50), 262);
+ * const weights = randomModelWeights(makeConfig({ dim: 32, hiddenDim: 64, nLayers: 1,
+ *   nHeads: 2, vocabSize: tokenizer.vocabSize, seqLen: 16 }), 1);
+ * const f = parseGguf(exportGguf(weights, tokenizer, { type: "q8_0" }));
+ * console.log(f.tensor("blk.0.attn_q.weight")?.typeName); // "Q8_0"
+ * ```
+ */
+export function exportGguf(
+  weights: ModelWeights,
+  tokenizer: Tokenizer,
+  options: ExportGgufOptions = {},
+): Uint8Array {
+  const type = options.type ?? "f32";
+  if (!Object.hasOwn(EXPORT_GGML_TYPE, type)) {
+    throw new ConfigError(
+      `unknown GGUF export type "${type}" (known: ${
+        GGUF_EXPORT_TYPES.join(", ")
+      })`,
+    );
+  }
+  const f32 = ggufFromModel(weights, tokenizer, options);
+  return type === "f32" ? f32 : quantizeGguf(f32, EXPORT_GGML_TYPE[type]);
 }

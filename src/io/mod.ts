@@ -71,3 +71,20 @@ export {
   quantizeGguf,
   type QuantizeGgufOptions,
 } from "./gguf_quantize.ts";
+export {
+  GGUF_ARCHITECTURES,
+  GGUF_DEFAULT_CONTEXT,
+  type GgufArchitecture,
+  ggufModelConfig,
+  type GgufModelOptions,
+  loadGgufWeights,
+} from "./gguf_model.ts";
+export {
+  exportGguf,
+  type ExportGgufOptions,
+  GGUF_EXPORT_TYPES,
+  type GgufExportType,
+  ggufFromModel,
+  type GgufFromModelOptions,
+  ggufTokenizerMetadata,
+} from "./gguf_export.ts";

@@ -54,10 +54,29 @@ export interface GgufFromModelOptions {
   name?: string;
 }
 
-type Meta = [string, GgufValue, GgufValueTypeName?][];
+/** One metadata entry to write: key, value and (where a number is ambiguous) its type. */
+export type GgufMetadataEntry = [string, GgufValue, GgufValueTypeName?];
 
-/** The tokenizer metadata of `tokenizer`, as llama.cpp reads it. */
-export function ggufTokenizerMetadata(tokenizer: Tokenizer): Meta {
+type Meta = GgufMetadataEntry[];
+
+/**
+ * The tokenizer metadata (`tokenizer.ggml.*`) of `tokenizer`, as llama.cpp
+ * reads it (see the module doc for the mapping).
+ *
+ * @throws {ConfigError} for a tokenizer GGUF has no type for (word-level),
+ *   or tokens that are not distinct
+ *
+ * @example
+ * ```ts
+ * import { BpeTokenizer } from "@proj/tinyllm";
+ * import { ggufTokenizerMetadata } from "@proj/tinyllm/io";
+ * const meta = ggufTokenizerMetadata(BpeTokenizer.train("ab ab ab", 259));
+ * console.log(meta.find(([k]) => k === "tokenizer.ggml.merges")?.[1]); // ["a b"]
+ * ```
+ */
+export function ggufTokenizerMetadata(
+  tokenizer: Tokenizer,
+): GgufMetadataEntry[] {
   if (tokenizer instanceof Llama2cTokenizer) return llama2cMeta(tokenizer);
   if (tokenizer instanceof BpeTokenizer) return bpeMeta(tokenizer);
   if (tokenizer instanceof GgufTokenizer) {

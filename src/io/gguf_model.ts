@@ -22,7 +22,15 @@ import {
   type GgufTensorInfo,
 } from "./gguf.ts";
 
-/** How one GGUF architecture maps onto tinyllm's decoder. */
+/**
+ * How one GGUF architecture maps onto tinyllm's decoder.
+ *
+ * @example
+ * ```ts
+ * import { GGUF_ARCHITECTURES } from "@proj/tinyllm/io";
+ * console.log(GGUF_ARCHITECTURES.qwen2.ropeStyle); // "neox"
+ * ```
+ */
 export interface GgufArchitecture {
   /** Which elements RoPE pairs (llama.cpp's rope type for the architecture). */
   readonly ropeStyle: RopeStyle;
@@ -58,7 +66,15 @@ export interface GgufModelOptions {
   maxContext?: number;
 }
 
-/** The default cap on a GGUF model's context (llama.cpp's default n_ctx). */
+/**
+ * The default cap on a GGUF model's context (llama.cpp's default n_ctx).
+ *
+ * @example
+ * ```ts
+ * import { GGUF_DEFAULT_CONTEXT } from "@proj/tinyllm/io";
+ * console.log(GGUF_DEFAULT_CONTEXT); // 4096
+ * ```
+ */
 export const GGUF_DEFAULT_CONTEXT = 4096;
 
 function architectureOf(file: GgufFile): [string, GgufArchitecture] {
@@ -104,7 +120,8 @@ function positiveInt(file: GgufFile, key: string, fallback?: number): number {
  *   ["qwen2.attention.head_count_kv", 2],
  *   ["qwen2.attention.layer_norm_rms_epsilon", 1e-6],
  * ], [{ name: "token_embd.weight", shape: [64, 10], type: 0,
- *   data: new Uint8Array(64 * 10 * 4) }]));
+ *   data: new Uint8Array(64 * 10 * 4) }, { name: "blk.0.attn_q.bias",
+ *   shape: [64], type: 0, data: new Uint8Array(64 * 4) }]));
  * const c = ggufModelConfig(f);
  * console.log(c.vocabSize, c.nKvHeads, c.ropeStyle, c.qkvBias); // 10 2 "neox" true
  * ```
@@ -226,10 +243,31 @@ function vectorOf(info: GgufTensorInfo, n: number): Float32Array {
  * @throws {ConfigError} for an unsupported architecture or tensor type
  * @throws {FormatError} / {ShapeError} naming a missing, extra or misshapen tensor
  *
- * @example
- * ```ts ignore
- * import { loadGgufWeights, parseGguf } from "@proj/tinyllm/io";
- * const w = loadGgufWeights(parseGguf(bytes));
+ * @example A tiny qwen2 file
+ * ```ts
+ * import { loadGgufWeights, parseGguf, writeGguf } from "@proj/tinyllm/io";
+ * const f32 = (n: number) => new Uint8Array(new Float32Array(n).fill(0.5).buffer);
+ * const [d, h, v] = [8, 16, 4];
+ * const tensors = [
+ *   { name: "token_embd.weight", shape: [d, v], type: 0, data: f32(d * v) },
+ *   { name: "output_norm.weight", shape: [d], type: 0, data: f32(d) },
+ * ];
+ * for (const [n, shape] of Object.entries({ attn_norm: [d], attn_q: [d, d],
+ *   attn_k: [d, d], attn_v: [d, d], attn_output: [d, d], ffn_norm: [d],
+ *   ffn_gate: [d, h], ffn_up: [d, h], ffn_down: [h, d] })) {
+ *   const size = shape.reduce((a, b) => a * b, 1);
+ *   tensors.push({ name: `blk.0.${n}.weight`, shape, type: 0, data: f32(size) });
+ * }
+ * for (const n of ["attn_q", "attn_k", "attn_v"]) {
+ *   tensors.push({ name: `blk.0.${n}.bias`, shape: [d], type: 0, data: f32(d) });
+ * }
+ * const w = loadGgufWeights(parseGguf(writeGguf([
+ *   ["general.architecture", "qwen2"], ["qwen2.context_length", 16],
+ *   ["qwen2.embedding_length", d], ["qwen2.feed_forward_length", h],
+ *   ["qwen2.block_count", 1], ["qwen2.attention.head_count", 2],
+ *   ["qwen2.attention.layer_norm_rms_epsilon", 1e-6],
+ * ], tensors)));
+ * console.log(w.layers[0].wq.weight.type, w.layers[0].bq?.length); // "fp32" 8
  * ```
  */
 export function loadGgufWeights(

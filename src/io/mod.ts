@@ -86,5 +86,6 @@ export {
   type GgufExportType,
   ggufFromModel,
   type GgufFromModelOptions,
+  type GgufMetadataEntry,
   ggufTokenizerMetadata,
 } from "./gguf_export.ts";

@@ -18,6 +18,11 @@
  * `--rounds N` interleaves N rounds (run.c, then every tinyllm variant) and
  * reports medians.
  *
+ * `--llama-cpp DIR` (a llama.cpp build made by hand outside the repository,
+ * DIR holding its `llama-bench`) adds llama.cpp as an anchor: the same
+ * stories15M-shaped GGUF files (F32, Q8_0, Q4_0, written by tinyllm's
+ * exporter) decoded by both, in the same run (`bench/lib/llama_cpp.ts`).
+ *
  * @module
  */
 import { LLAMA2C_SHAPES } from "../src/model/shapes.ts";
@@ -42,6 +47,7 @@ import type { Backend } from "../src/backend.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
 import { quantizeModel } from "../src/model/quantize.ts";
 import { wasmVariant } from "../src/wasm/runtime.ts";
+import { llamaCppAnchor, type LlamaCppRow } from "./lib/llama_cpp.ts";
 
 /** stories15M's shape (llama2.c's random benchmark checkpoints use it). */
 export const STORIES15M: ModelConfig = LLAMA2C_SHAPES["15M"];
@@ -144,6 +150,7 @@ async function main(args: string[]): Promise<void> {
     backends: { type: "string", default: "wasm,js" },
     out: { type: "string", default: "out/vs-llama2c.json" },
     rounds: { type: "string" },
+    "llama-cpp": { type: "string" },
   });
   const steps = numberFlag(v, "steps", 256, { integer: true, min: 2 });
   const rounds = numberFlag(v, "rounds", 1, { integer: true, min: 1 });
@@ -237,6 +244,23 @@ async function main(args: string[]): Promise<void> {
         };
       })
     );
+    let llamaCpp: LlamaCppRow[] | undefined;
+    if (typeof v["llama-cpp"] === "string") {
+      const dir = await Deno.makeTempDir({ prefix: "tinyllm-vs-llama-cpp-" });
+      try {
+        llamaCpp = await llamaCppAnchor({
+          dir: v["llama-cpp"],
+          tmpDir: dir,
+          tokenizer: v.tokenizer as string,
+          types: ["f32", "q8_0", "q4_0"],
+          steps: Math.min(steps, 128),
+          rounds,
+          threads: [1, 2],
+        });
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }
     const report = {
       shape:
         "stories15M (dim 288, hidden 768, 6 layers, 6/6 heads, vocab 32000, seq 256)",
@@ -257,6 +281,7 @@ async function main(args: string[]): Promise<void> {
       },
       tinyllm: summary,
       readings: results,
+      ...(llamaCpp && { llamaCpp }),
     };
     await writeFileAtomic(
       String(v.out),
@@ -277,6 +302,17 @@ async function main(args: string[]): Promise<void> {
             : `  ${s.ratioVsReferenceRunO3.toFixed(2)}x ref -O3, ${
               s.ratioVsReferenceRunfast.toFixed(2)
             }x ref runfast`),
+      );
+    }
+    for (const r of llamaCpp ?? []) {
+      console.log(
+        `llama.cpp ${r.type.padEnd(5)} ${
+          Object.entries(r.llamaCpp).map(([t, v]) =>
+            `${v.toFixed(1)} tok/s (${t}t)`
+          ).join(", ")
+        }; tinyllm ${r.kernels} ${r.tinyllm.toFixed(1)} tok/s = ${
+          r.ratio1t.toFixed(2)
+        }x llama.cpp 1t`,
       );
     }
   } finally {

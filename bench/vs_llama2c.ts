@@ -21,7 +21,8 @@
  * `--llama-cpp DIR` (a llama.cpp build made by hand outside the repository,
  * DIR holding its `llama-bench`) adds llama.cpp as an anchor: the same
  * stories15M-shaped GGUF files (F32, Q8_0, Q4_0, written by tinyllm's
- * exporter) decoded by both, in the same run (`bench/lib/llama_cpp.ts`).
+ * exporter) decoded by both, in the same run (`bench/lib/llama_cpp.ts`);
+ * `--llama-cpp-threads 1,2` adds llama.cpp's thread counts (default 1).
  *
  * @module
  */
@@ -151,6 +152,7 @@ async function main(args: string[]): Promise<void> {
     out: { type: "string", default: "out/vs-llama2c.json" },
     rounds: { type: "string" },
     "llama-cpp": { type: "string" },
+    "llama-cpp-threads": { type: "string", default: "1" },
   });
   const steps = numberFlag(v, "steps", 256, { integer: true, min: 2 });
   const rounds = numberFlag(v, "rounds", 1, { integer: true, min: 1 });
@@ -255,7 +257,7 @@ async function main(args: string[]): Promise<void> {
           types: ["f32", "q8_0", "q4_0"],
           steps: Math.min(steps, 128),
           rounds,
-          threads: [1, 2],
+          threads: String(v["llama-cpp-threads"]).split(",").map(Number),
         });
       } finally {
         await Deno.remove(dir, { recursive: true });

@@ -75,3 +75,8 @@ export {
   writeGguf,
   type WriteGgufOptions,
 } from "./gguf.ts";
+export {
+  ggufTensorIsQuantizable,
+  quantizeGguf,
+  type QuantizeGgufOptions,
+} from "./gguf_quantize.ts";

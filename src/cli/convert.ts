@@ -8,7 +8,12 @@
  * @module
  */
 import { isGzip } from "../bytes.ts";
-import { baseName, readFileNamed, writeFileAtomic } from "../files_fs.ts";
+import {
+  baseName,
+  readFileNamed,
+  refuseOverwritingInput,
+  writeFileAtomic,
+} from "../files_fs.ts";
 import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
 import { loadModelArchive } from "../io/archive.ts";
 import { parseLlama2cCheckpoint } from "../io/llama2c.ts";
@@ -83,6 +88,10 @@ export async function main(args: string[]): Promise<void> {
   }
   const modelPath = v.model as string, tokPath = v.tokenizer as string;
   const out = v.out as string;
+  await refuseOverwritingInput(out, {
+    "--model": modelPath,
+    "--tokenizer": tokPath,
+  });
   const m = await loadModelFile(modelPath, { tokenizer: tokPath });
   if (m.source !== "llama2c") {
     throw new UsageError(
@@ -120,6 +129,7 @@ async function toQ80(v: Record<string, unknown>): Promise<void> {
     );
   }
   const modelPath = v.model as string, out = v.out as string;
+  await refuseOverwritingInput(out, { "--model": modelPath });
   const requested = numberFlag(v, "group", 64, {
     integer: true,
     min: 1,

@@ -33,6 +33,7 @@ import { perplexity } from "../eval/perplexity.ts";
 import { trainKernels } from "../tensor/train_kernels.ts";
 import { checkpointInput, resumeState } from "../train/checkpoint.ts";
 import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
+import { refuseOverwritingInput } from "../files_fs.ts";
 
 /** Everything a run is made of: model shape, data, optimisation. */
 export interface RunSettings {
@@ -173,6 +174,20 @@ const FLAGS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** The flags that may accompany --resume; the rest are the saved run's. */
+const RESUME_FLAGS = new Set([
+  "resume",
+  "steps",
+  "eval-every",
+  "log-every",
+  "eval-tokens",
+  "save-every",
+  "out",
+  "backend",
+  "quiet",
+  "help",
+]);
+
 const HELP = `usage: tinyllm train [--preset seed|brown] [flags]
   model:  --dim N --layers N --heads N --kv-heads N --hidden N --seq-len N
           --positional rope|learned --shared-classifier true|false
@@ -296,7 +311,27 @@ export async function main(args: string[]): Promise<void> {
   let settings: RunSettings;
   let resume: TrainerState | undefined;
   let tokenizer: Tokenizer | undefined;
+  // continuing a run in place (--resume M --out M) is how training goes on;
+  // replacing the corpus file is not
+  await refuseOverwritingInput(out, {
+    "--data": typeof v.data === "string" && v.data !== "brown"
+      ? v.data
+      : undefined,
+  });
   if (typeof v.resume === "string") {
+    const changed = Object.keys(v).filter((k) =>
+      v[k] !== undefined && !RESUME_FLAGS.has(k)
+    );
+    if (changed.length > 0) {
+      throw new UsageError(
+        `${
+          changed.map((k) => `--${k}`).join(", ")
+        } cannot change on --resume: the run continues with the settings saved in ${v.resume} (only ${
+          [...RESUME_FLAGS].filter((k) => k !== "resume" && k !== "help")
+            .map((k) => `--${k}`).join(", ")
+        } may be given)`,
+      );
+    }
     const loaded = await loadModelFile(v.resume);
     const saved = loaded.training?.settings as RunSettings | undefined;
     if (!saved || typeof saved !== "object" || !saved.model || !saved.hyper) {

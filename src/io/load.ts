@@ -7,7 +7,7 @@
  * @module
  */
 import { isGzip } from "../bytes.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, FormatError } from "../errors.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { ModelWeights } from "../model/weights.ts";
 import { parseLlama2cTokenizer } from "../tokenizer/llama2c.ts";
@@ -89,19 +89,27 @@ export async function loadModel(
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
   const name = options.name ?? "model";
+  if (bytes.length === 0) throw new FormatError(`${name}: the file is empty`);
   const format = detectModelFormat(bytes);
   if (format === "archive") {
     const a = await loadModelArchive(bytes, { name });
     return { ...a, source: "archive" };
   }
+  if (/\.(tar\.gz|tgz|gz)$/i.test(name)) {
+    throw new FormatError(
+      `${name}: not a gzip archive (a tinyllm archive starts with the gzip bytes 1f 8b)`,
+    );
+  }
+  // the file itself first: a damaged one is named as such, not as a
+  // checkpoint that lacks its tokenizer
+  const weights = format === "llama2c-q80"
+    ? parseLlama2cQ80(bytes, name)
+    : parseLlama2cCheckpoint(bytes, name);
   if (options.tokenizer === undefined) {
     throw new ConfigError(
       `${name}: a tokenizer is required with a llama2.c checkpoint`,
     );
   }
-  const weights = format === "llama2c-q80"
-    ? parseLlama2cQ80(bytes, name)
-    : parseLlama2cCheckpoint(bytes, name);
   const tokenizer = parseLlama2cTokenizer(options.tokenizer, {
     vocabSize: weights.config.vocabSize,
     name: options.tokenizerName ?? "tokenizer",

@@ -464,7 +464,7 @@ async function readTarGzBounded(
     );
   }
   // inflated bytes not yet consumed
-  let pending: Uint8Array[] = [];
+  const pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let done = false;
   const fill = async (need: number) => {

@@ -4,7 +4,7 @@
  * the no-cache run is each group's baseline. The same measurement as the
  * original project's `Benchmark: length=50`.
  *
- * Run: `deno bench -A bench/generate_bench.ts`
+ * Run: `deno bench bench/generate_bench.ts`
  */
 import { generateTokens } from "./lib/measure.ts";
 import { suiteModels } from "./lib/suite_models.ts";
@@ -23,8 +23,8 @@ for (const { model, n } of await suiteModels()) {
     baseline: true,
     n: big ? 1 : 5,
     warmup: big ? 0 : 1,
-    async fn() {
-      await generateTokens(model.weights, model.tokenizer, length, "none");
+    fn() {
+      generateTokens(model.weights, length, "none");
     },
   });
   Deno.bench({
@@ -32,8 +32,8 @@ for (const { model, n } of await suiteModels()) {
     group,
     n: big ? 3 : n,
     warmup: 1,
-    async fn() {
-      await generateTokens(model.weights, model.tokenizer, length, "fp32");
+    fn() {
+      generateTokens(model.weights, length, "fp32");
     },
   });
 }

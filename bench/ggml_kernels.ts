@@ -4,7 +4,7 @@
  * decoded token), next to the project's own int8/int4 wasm kernels on the
  * same shapes, in one process, interleaved rounds, medians.
  *
- * `deno run -A bench/ggml_kernels.ts [--rounds N] [--js]`
+ * `deno task bench:ggml [--rounds N] [--js]`
  *
  * Prints per engine/type: ms per token of matvecs (median and best round),
  * the equivalent tok/s ceiling (matvecs only: no attention, norms or
@@ -26,14 +26,24 @@ import type { QMatrix } from "../src/quant/types.ts";
 import { wasmVariant } from "../src/wasm/runtime.ts";
 import { kernelsFor } from "../src/kernels/select.ts";
 
+const USAGE = "usage: bench:ggml [--rounds N] [--js]";
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     rounds: { type: "string", default: "7" },
     js: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
+if (values.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
 const ROUNDS = Number(values.rounds);
+if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1)) {
+  console.error(`--rounds must be a positive integer (${USAGE})`);
+  Deno.exit(2);
+}
 const dim = 288, hidden = 768, layers = 6, vocab = 32000;
 // [rows, cols] of each matvec of one token
 const shapes: [number, number][] = [];

@@ -44,6 +44,24 @@ function svgOf(options: PlotOptions, title: string): string {
   return node.outerHTML;
 }
 
+// Axis labels beside the axes, centred (not at the ends, where they run into
+// the last tick or a facet title); integer ticks from zero, so a series of
+// one point still gets whole-number ticks.
+const X_AXIS = {
+  grid: true,
+  zero: true,
+  tickFormat: "d",
+  labelAnchor: "center",
+  labelArrow: "none",
+  labelOffset: 36,
+} as const;
+const Y_AXIS = {
+  grid: true,
+  labelAnchor: "center",
+  labelArrow: "none",
+  labelOffset: 56,
+} as const;
+
 /** File-name friendly form of a model name. */
 export function slug(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
@@ -74,9 +92,10 @@ export function kvLatencySvg(rows: KvRow[], model: string): string {
     width: 640,
     height: 340,
     marginRight: 100,
-    marginLeft: 60,
-    x: { label: "generated tokens", grid: true },
-    y: { label: "total time (ms)", grid: true, zero: true },
+    marginLeft: 72,
+    marginBottom: 44,
+    x: { ...X_AXIS, label: "generated tokens" },
+    y: { ...Y_AXIS, label: "total time (ms)", zero: true, tickFormat: "~s" },
     color: {
       domain: ["with cache", "without cache"],
       range: ["#1b7837", "#c2185b"],
@@ -146,16 +165,21 @@ export function quantSvg(
     latency: "decode latency per token, relative to fp32",
   }[metric];
   const models = [...new Set(data.map((d) => d.model))];
+  // wide enough per bar for its value label
+  const panel = Math.max(220, 60 * configDomain(rows).length + 20);
   return svgOf({
-    width: 220 * Math.max(1, models.length) + 60,
+    width: panel * Math.max(1, models.length) + 80,
     height: 340,
     marginTop: 40,
     marginBottom: 70,
+    marginLeft: 72,
+    // room above the tallest bar for its value label
+    insetTop: 20,
     fx: { label: null, domain: models },
     x: { domain: configDomain(rows), label: null, tickRotate: -35 },
     y: {
+      ...Y_AXIS,
       label,
-      grid: true,
       type: metric === "perplexity" ? "symlog" : "linear",
       ticks: metric === "perplexity" ? [0, 1, 10, 100, 1000, 10000] : undefined,
       tickFormat: metric === "perplexity" ? (d: number) => `${d}` : undefined,
@@ -173,7 +197,9 @@ export function quantSvg(
             ? `${(d.sizeBytes / 2 ** 20).toFixed(2)} MiB`
             : metric === "latency"
             ? `${d.v.toFixed(2)}×`
-            : `${d.v >= 0 ? "+" : ""}${d.v.toFixed(2)}%`,
+            : `${d.v >= 0 ? "+" : ""}${
+              d.v.toFixed(Math.abs(d.v) >= 10 ? 0 : 1)
+            }%`,
         dy: -6,
         fontSize: 10,
       }),
@@ -194,14 +220,36 @@ export function kvMemorySvg(rows: KvMemoryRow[]): string {
     longest.set(r.model, Math.max(longest.get(r.model) ?? 0, r.length));
   }
   const models = [...new Set(rows.map((r) => r.model))];
+  // A legend in the first panel's top-left corner (the lines start low there)
+  // instead of end-of-line labels, which collide where the lines meet.
+  const kinds = ["fp32", "int8", "ring"].filter((k) =>
+    data.some((d) => d.kind === k)
+  );
+  const ringName = rows.find((r) => r.cache.startsWith("ring"))?.cache;
+  const legend = kinds.map((kind, i) =>
+    Plot.text([{ model: models[0], kind }], {
+      fx: "model",
+      text: (d: { kind: string }) =>
+        `● ${
+          d.kind === "ring" ? `${ringName ?? "ring"} (sliding window)` : d.kind
+        }`,
+      fill: "kind",
+      frameAnchor: "top-left",
+      textAnchor: "start",
+      dx: 6,
+      dy: 6 + 15 * i,
+    })
+  );
   return svgOf({
-    width: 220 * Math.max(1, models.length) + 60,
+    width: 220 * Math.max(1, models.length) + 80,
     height: 320,
     marginTop: 40,
+    marginLeft: 72,
+    marginBottom: 44,
     fx: { label: null, domain: models },
-    x: { label: "sequence length", grid: true },
+    x: { ...X_AXIS, label: "sequence length" },
     // Log scale: the models' caches differ by two orders of magnitude.
-    y: { label: "KV cache (KiB, log scale)", grid: true, type: "log" },
+    y: { ...Y_AXIS, label: "KV cache (KiB, log scale)", type: "log" },
     color: { domain: ["fp32", "int8", "ring"], scheme: "dark2" },
     marks: [
       Plot.lineY(data, {
@@ -212,19 +260,7 @@ export function kvMemorySvg(rows: KvMemoryRow[]): string {
         stroke: "kind",
       }),
       Plot.dot(data, { fx: "model", x: "length", y: "kib", fill: "kind" }),
-      Plot.text(
-        data.filter((d) => d.length === longest.get(d.model)),
-        {
-          fx: "model",
-          x: "length",
-          y: "kib",
-          text: "cache",
-          fill: "kind",
-          dx: -6,
-          dy: -8,
-          textAnchor: "end",
-        },
-      ),
+      ...legend,
     ],
   }, "KV cache memory");
 }
@@ -237,9 +273,11 @@ export function trainingSvg(runs: TrainingRun[]): string {
   return svgOf({
     width: 640,
     height: 320 * Math.max(1, runs.length),
+    marginLeft: 72,
+    marginBottom: 44,
     fy: { label: null },
-    x: { label: "step", grid: true },
-    y: { label: "cross-entropy loss (nats/token)", grid: true },
+    x: { ...X_AXIS, label: "step" },
+    y: { ...Y_AXIS, label: "cross-entropy loss (nats/token)" },
     color: { domain: ["train", "val"], range: ["#1f77b4", "#ff7f0e"] },
     marks: [
       Plot.lineY(data, { fy: "model", x: "step", y: "loss", stroke: "split" }),
@@ -306,10 +344,14 @@ export async function writePlots(
 
 if (import.meta.main) {
   await runCli("plot", async () => {
-    const f = parseFlags(Deno.args, {
-      data: { type: "string", default: "out" },
-      out: { type: "string" },
-    });
+    const f = parseFlags(
+      Deno.args,
+      {
+        data: { type: "string", default: "out" },
+        out: { type: "string" },
+      },
+      "usage: deno task plot [--data out] [--out DIR]\n  Renders out/*.json to SVG plots (into --out, default the --data folder).",
+    );
     const data = f.data as string;
     const out = (f.out as string | undefined) ?? data;
     const names = await writePlots(data, out);

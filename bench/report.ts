@@ -1,14 +1,14 @@
 /**
  * `deno task bench`: the benchmark report. Trains the `seed` model first if
  * `dist/model.tar.gz` is missing, quantizes it, and measures three models
- * (the trained one, stories260K when `--llama2c DIR` is given, and a
- * random-weight stories15M-shaped one) for the KV-cache and quantization
- * tables. Writes `out/{kvcache,quant,kvcache-memory,training}.json` (+ CSV),
+ * (the trained one, llama2.c's stories260K — from `--llama2c DIR`, else the
+ * repository's copy in tests/testdata/ — and a random-weight stories15M-shaped
+ * one) for the KV-cache and quantization tables. Writes `out/{kvcache,quant,kvcache-memory,training}.json` (+ CSV),
  * and prints the tables.
  *
- * Usage: `deno task bench [--quick] [--llama2c DIR] [--model dist/model.tar.gz]
- *   [--extra dist/brown.tar.gz]... [--out out] [--reps N] [--no-train]
- *   [--backend js|wasm|auto]`
+ * Usage: `deno task bench [--quick] [--llama2c DIR | --no-llama2c]
+ *   [--model dist/model.tar.gz] [--extra dist/brown.tar.gz]... [--out out]
+ *   [--reps N] [--no-train] [--no-random] [--backend js|wasm|auto]`
  *
  * @module
  */
@@ -37,7 +37,7 @@ import {
   randomStories15M,
   saveQuantizedArchive,
 } from "./lib/library.ts";
-import { generateTokens, round, time } from "./lib/measure.ts";
+import { backendOf, generateTokens, round, time } from "./lib/measure.ts";
 import {
   type KvMemoryRow,
   type KvRow,
@@ -107,11 +107,11 @@ export async function measureKvCache(
   ].sort((a, b) => a - b);
   // Warm the JIT on both paths before the first timed length.
   const warmLength = Math.min(8, m.weights.config.seqLen);
-  await generateTokens(m.weights, m.tokenizer, warmLength, "fp32");
-  await generateTokens(m.weights, m.tokenizer, warmLength, "none");
+  generateTokens(m.weights, warmLength, "fp32");
+  generateTokens(m.weights, warmLength, "none");
   for (const length of lengths) {
-    const gen = (cache: "fp32" | "none") => async () => {
-      const n = await generateTokens(m.weights, m.tokenizer, length, cache);
+    const gen = (cache: "fp32" | "none") => () => {
+      const n = generateTokens(m.weights, length, cache);
       if (n !== length) throw new Error(`generated ${n} of ${length} tokens`);
     };
     const withCache = await time(gen("fp32"), s.reps, s.warmup);
@@ -137,6 +137,7 @@ export async function measureKvCache(
       withoutCacheMs: round(without.mean),
       withoutCacheStdMs: round(without.std),
       speedup: round(without.mean / withCache.mean, 2),
+      backend: backendOf(m.weights),
     };
     rows.push(row);
     log(
@@ -144,7 +145,7 @@ export async function measureKvCache(
         ms(withCache.std)
       } ms · without ${ms(without.mean)} ± ${
         ms(without.std)
-      } ms · speed-up ${row.speedup}x`,
+      } ms · speed-up ${row.speedup}x (${row.backend})`,
     );
   }
   return rows;
@@ -165,8 +166,8 @@ export async function measureQuant(
     const ppl = m.evalTokens ? perplexity(w, m.evalTokens) : null;
     base ??= { size, ppl };
     const t = await time(
-      async () => {
-        await generateTokens(w, m.tokenizer, n, "fp32");
+      () => {
+        generateTokens(w, n, "fp32");
       },
       s.reps,
       s.warmup,
@@ -184,12 +185,13 @@ export async function measureQuant(
       latencyStdMs: round(t.std / n, 4),
       tokensPerSecond: round(1000 * n / t.mean, 1),
       perplexityOn: m.evalText,
+      backend: backendOf(w),
     };
     rows.push(row);
     log(
       `  ${m.name} ${q.config}: ${size} bytes (${row.compression}x) · ppl ${
         row.perplexity ?? "—"
-      } · ${row.latencyMs} ms/token (${row.tokensPerSecond} tok/s)`,
+      } · ${row.latencyMs} ms/token (${row.tokensPerSecond} tok/s, ${row.backend})`,
     );
   }
   return rows;
@@ -293,6 +295,14 @@ async function trainSeed(): Promise<void> {
   if (!p.success) throw new Error("deno task train --preset seed failed");
 }
 
+const USAGE = `usage: deno task bench [--quick] [--llama2c DIR | --no-llama2c]
+  [--model dist/model.tar.gz] [--extra dist/brown.tar.gz]... [--out out]
+  [--reps N] [--no-train] [--no-random] [--backend js|wasm|auto]
+  The benchmark report: KV cache, quantization and cache memory for the
+  trained model (trained first when missing, unless --no-train), stories260K
+  (the repository's copy, or --llama2c DIR) and a random stories15M-shaped
+  model; writes out/*.json and out/*.csv and prints the tables.`;
+
 /** Runs the whole report. */
 export async function report(args: string[]): Promise<void> {
   const f = parseFlags(args, {
@@ -305,8 +315,9 @@ export async function report(args: string[]): Promise<void> {
     // more trained archives measured like the main one (e.g. the brown preset)
     extra: { type: "string", multiple: true },
     "no-random": { type: "boolean", default: false },
+    "no-llama2c": { type: "boolean", default: false },
     backend: { type: "string", default: "auto" },
-  });
+  }, USAGE);
   const backend = f.backend as Backend;
   if (!["js", "wasm", "auto"].includes(backend)) {
     throw new UsageError(`--backend must be js, wasm or auto, got ${backend}`);
@@ -372,12 +383,11 @@ export async function report(args: string[]): Promise<void> {
       });
     }
   }
+  // llama2.c's files: --llama2c DIR, else the repository's copies
   const dir = f.llama2c as string | undefined;
-  if (dir) models.push(await loadStories260K(dir));
+  if (!f["no-llama2c"]) models.push(await loadStories260K(dir));
   if (!f["no-random"]) {
-    models.push(
-      randomStories15M(dir ? await loadLlama2cTokenizer32k(dir) : null),
-    );
+    models.push(randomStories15M(await loadLlama2cTokenizer32k(dir)));
   }
   // Record which kernels "auto" resolved to, per weight type.
   const resolved = Object.values(WEIGHT_TYPES).map((t) =>
@@ -397,7 +407,11 @@ export async function report(args: string[]): Promise<void> {
     );
     const w = bindKernels(m.weights, backend);
     const mb = { ...m, weights: w };
-    log(" KV cache:");
+    log(
+      ` KV cache (matrices: ${
+        backendOf(w)
+      }; attention: TypeScript, both sides):`,
+    );
     kv.push(...await measureKvCache(mb, s));
     log(" quantization:");
     quant.push(...await measureQuant(m, s, backend));
@@ -417,8 +431,14 @@ export async function report(args: string[]): Promise<void> {
   await writeResult(out, "kvcache-memory", { ...meta, rows: mem }, true);
   await writeResult(out, "training", { ...meta, rows: training }, false);
 
-  printTable("KV cache: generating N tokens (ms)", kv);
-  printTable("Quantization (latency per generated token, with cache)", quant);
+  printTable(
+    `KV cache: generating N tokens (ms); matrices on ${meta.backend}, TypeScript attention on both sides`,
+    kv,
+  );
+  printTable(
+    `Quantization (latency per generated token, with the fp32 cache; ${meta.backend})`,
+    quant,
+  );
   for (const m of models) {
     console.log(`perplexity of ${m.name}: ${m.evalText}`);
   }

@@ -1,22 +1,24 @@
 /**
- * `deno task bench:vs-llama2c [--run PATH]... [--model M.bin] [--steps 256]
- * [--types fp32,int8,int4] [--backends wasm,js] [--out out/vs-llama2c.json]`
+ * `deno task bench:vs-llama2c [--run PATH]... [--runq PATH]... [--model M.bin]
+ * [--steps 256] [--types fp32,int8,int4] [--backends wasm,js] [--rounds N]
+ * [--out out/vs-llama2c.json]`
  *
- * Decode speed of tinyllm against llama2.c's `run.c` on the same
- * stories15M-shaped checkpoint, in one run. Without `--model` a seeded random
- * checkpoint of that shape is generated (speed depends only on shape). With
- * `--run PATH` (a `run` binary the user built from llama2.c) it runs
- * `PATH MODEL -z ../shared/reference/models/tokenizer.bin -t 0 -n STEPS`,
- * parses its "achieved tok/s" and records tinyllm/run.c ratios (give `--run`
- * once per build, e.g. `-O3` and `-Ofast -march=native`); without it,
- * tinyllm's figures alone (plus the reference timings quoted from
- * ../shared/reference/README.md, marked as such).
+ * Decode speed of tinyllm against llama2.c on the same stories15M-shaped
+ * checkpoint, in one run. Without `--model` a seeded random checkpoint of that
+ * shape is generated (speed depends only on shape). Like with like:
  *
- * tinyllm is timed like run.c: greedy, no prompt, from BOS, `steps` forward
- * passes, tok/s = (steps - 1) / time after the first token; `cpuTokPerSec`
- * divides by this process's CPU time instead (robust on a shared machine).
- * `--rounds N` interleaves N rounds (run.c, then every tinyllm variant) and
- * reports medians.
+ * - `--run PATH`: a `run` binary built from llama2.c's run.c (fp32), run as
+ *   `PATH MODEL -z TOKENIZER -t 0 -n STEPS`; tinyllm's fp32 is compared with it.
+ * - `--runq PATH`: a `runq` binary built from llama2.c's runq.c (int8, Q8_0
+ *   weights and activations in groups), run on the same model converted to
+ *   llama2.c's version 2 format (`convert --to llama2c-q80`); tinyllm's int8,
+ *   at the same group size, is compared with it.
+ *
+ * Give each flag once per build (e.g. `gcc -O3` and
+ * `gcc -Ofast -march=native -fopenmp`; binaries run with OMP_NUM_THREADS=1).
+ * TOKENIZER is `--tokenizer`, default the repository's copy of llama2.c's
+ * tokenizer.bin in tests/testdata/. Machine facts (CPU, cores, OS, runtime)
+ * are read from this machine and recorded; nothing is quoted from other runs.
  *
  * `--llama-cpp DIR` (a llama.cpp build made by hand outside the repository,
  * DIR holding its `llama-bench`) adds llama.cpp as an anchor: the same
@@ -35,6 +37,7 @@ import {
 } from "../src/cli/common.ts";
 import { writeFileAtomic } from "../src/files_fs.ts";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import {
   encodeLlama2cCheckpoint,
   parseLlama2cCheckpoint,
@@ -49,17 +52,29 @@ import type { ModelWeights } from "../src/model/weights.ts";
 import { quantizeModel } from "../src/model/quantize.ts";
 import { wasmVariant } from "../src/wasm/runtime.ts";
 import { llamaCppAnchor, type LlamaCppRow } from "./lib/llama_cpp.ts";
+import {
+  encodeLlama2cQ80,
+  llama2cQ80GroupSize,
+} from "../src/io/llama2c_q80.ts";
+import { runMeta } from "./lib/results.ts";
+
+const USAGE =
+  `usage: deno task bench:vs-llama2c [--run PATH]... [--runq PATH]...
+  [--model M.bin] [--tokenizer T.bin] [--steps 256] [--types fp32,int8,int4]
+  [--backends wasm,js] [--group 64] [--rounds N] [--out out/vs-llama2c.json]
+  [--llama-cpp DIR [--llama-cpp-threads 1,2]]
+  --run PATH    llama2.c run.c binary (fp32), compared with tinyllm fp32
+  --runq PATH   llama2.c runq.c binary (int8), run on the model converted to
+                llama2.c's version 2 format; compared with tinyllm int8 at the
+                same group size`;
 
 /** stories15M's shape (llama2.c's random benchmark checkpoints use it). */
 export const STORIES15M: ModelConfig = LLAMA2C_SHAPES["15M"];
 
-/** run.c figures for the 15M shape from ../shared/reference/README.md. */
-export const REFERENCE_RUNC = {
-  machine:
-    "KVM guest, 2 vCPUs AMD EPYC (Zen 3), gcc 12.2.0, single thread, 256 steps, median of 3",
-  runO3TokPerSec: 62.9,
-  runfastTokPerSec: 166.4,
-};
+/** The repository's copy of llama2.c's 32000-token tokenizer.bin. */
+export const TOKENIZER_32K: string = fileURLToPath(
+  new URL("../tests/testdata/tokenizer.bin", import.meta.url),
+);
 
 /** One tinyllm decode measurement. */
 export interface DecodeResult {
@@ -114,7 +129,7 @@ export function timeDecode(
   };
 }
 
-/** Runs a llama2.c `run` binary and returns its "achieved tok/s". */
+/** Runs a llama2.c `run` / `runq` binary and returns its "achieved tok/s". */
 export async function runLlama2c(
   binary: string,
   model: string,
@@ -138,24 +153,35 @@ export async function runLlama2c(
   return { tokPerSec: Number(m[1]), stderr: text.slice(-300) };
 }
 
+/** A llama2.c binary under comparison: fp32 `run` or int8 `runq`. */
+interface Binary {
+  path: string;
+  kind: "run" | "runq";
+}
+
 async function main(args: string[]): Promise<void> {
   const v = parseFlags(args, {
     run: { type: "string", multiple: true },
+    runq: { type: "string", multiple: true },
     model: { type: "string" },
-    tokenizer: {
-      type: "string",
-      default: "../shared/reference/models/tokenizer.bin",
-    },
+    tokenizer: { type: "string", default: TOKENIZER_32K },
     steps: { type: "string" },
     types: { type: "string", default: "fp32,int8,int4" },
     backends: { type: "string", default: "wasm,js" },
+    group: { type: "string" },
     out: { type: "string", default: "out/vs-llama2c.json" },
     rounds: { type: "string" },
     "llama-cpp": { type: "string" },
     "llama-cpp-threads": { type: "string", default: "1" },
+    help: { type: "boolean", short: "h" },
   });
+  if (v.help) {
+    console.log(USAGE);
+    return;
+  }
   const steps = numberFlag(v, "steps", 256, { integer: true, min: 2 });
   const rounds = numberFlag(v, "rounds", 1, { integer: true, min: 1 });
+  const group = numberFlag(v, "group", 64, { integer: true, min: 1 });
   const types = String(v.types).split(",");
   const backends = String(v.backends).split(",") as Backend[];
   for (const b of backends) {
@@ -163,8 +189,22 @@ async function main(args: string[]): Promise<void> {
       throw new UsageError(`--backends: unknown backend "${b}"`);
     }
   }
+  for (const t of types) {
+    if (!["fp32", "int8", "int4"].includes(t)) {
+      throw new UsageError(`--types: unknown type "${t}"`);
+    }
+  }
 
-  const binaries = (v.run ?? []) as string[];
+  const binaries: Binary[] = [
+    ...((v.run ?? []) as string[]).map((path) => ({
+      path,
+      kind: "run" as const,
+    })),
+    ...((v.runq ?? []) as string[]).map((path) => ({
+      path,
+      kind: "runq" as const,
+    })),
+  ];
   let modelPath = v.model as string | undefined;
   let base: ModelWeights;
   let tmpDir: string | undefined;
@@ -172,29 +212,43 @@ async function main(args: string[]): Promise<void> {
     base = parseLlama2cCheckpoint(await Deno.readFile(modelPath), modelPath);
   } else {
     base = randomModelWeights(STORIES15M, 15);
-    if (binaries.length > 0) {
-      tmpDir = await Deno.makeTempDir({ prefix: "tinyllm-vs-llama2c-" });
+  }
+  // runq.c's group: the largest power of two ≤ --group dividing dim and hidden
+  const gs = llama2cQ80GroupSize(base.config, group);
+  let q80Path: string | undefined;
+  if (binaries.length > 0) {
+    tmpDir = await Deno.makeTempDir({ prefix: "tinyllm-vs-llama2c-" });
+    if (!modelPath) {
       modelPath = `${tmpDir}/stories15M-random.bin`;
       await Deno.writeFile(modelPath, encodeLlama2cCheckpoint(base));
+    }
+    if (binaries.some((b) => b.kind === "runq")) {
+      q80Path = `${tmpDir}/model-q80.bin`;
+      await Deno.writeFile(q80Path, encodeLlama2cQ80(base, gs));
     }
   }
 
   try {
     const results: DecodeResult[] = [];
-    const runc = new Map<string, number[]>(binaries.map((b) => [b, []]));
+    const readings = new Map<string, number[]>(
+      binaries.map((b) => [b.path, []]),
+    );
     for (let round = 0; round < rounds; round++) {
-      for (const binary of binaries) {
+      for (const b of binaries) {
         const r = await runLlama2c(
-          binary,
-          modelPath!,
+          b.path,
+          b.kind === "runq" ? q80Path! : modelPath!,
           v.tokenizer as string,
           steps,
         );
-        runc.get(binary)!.push(r.tokPerSec);
-        console.error(`run.c (${binary}): ${r.tokPerSec.toFixed(1)} tok/s`);
+        readings.get(b.path)!.push(r.tokPerSec);
+        console.error(`${b.kind} (${b.path}): ${r.tokPerSec.toFixed(1)} tok/s`);
       }
       for (const type of types) {
-        const typed = type === "fp32" ? base : quantizeModel(base, type, 32);
+        // int8 in runq.c's groups, int4 in groups of 32
+        const typed = type === "fp32"
+          ? base
+          : quantizeModel(base, type, type === "int8" ? gs : 32);
         for (const backend of backends) {
           const w = bindKernels(typed, backend);
           const { tokPerSec, cpuTokPerSec } = timeDecode(w, steps);
@@ -220,9 +274,15 @@ async function main(args: string[]): Promise<void> {
     }
     const median = (a: number[]) =>
       a.length === 0 ? null : [...a].sort((x, y) => x - y)[a.length >> 1];
-    const runcTokPerSec = new Map(
-      [...runc].map(([b, readings]) => [b, median(readings)!]),
-    );
+    const llama2c = binaries.map((b) => ({
+      binary: b.path,
+      kind: b.kind,
+      program: b.kind === "run"
+        ? "run.c (fp32)"
+        : `runq.c (int8, Q8_0 group ${gs})`,
+      tokPerSec: median(readings.get(b.path)!)!,
+      readings: readings.get(b.path)!,
+    }));
     const summary = types.flatMap((type) =>
       backends.map((backend) => {
         const rs = results.filter((r) =>
@@ -230,19 +290,24 @@ async function main(args: string[]): Promise<void> {
         );
         const tps = median(rs.map((r) => r.tokPerSec))!;
         const cpuTps = median(rs.map((r) => r.cpuTokPerSec))!;
+        // like with like: fp32 against run, int8 against runq
+        const peer = type === "fp32" ? "run" : type === "int8" ? "runq" : null;
         return {
           type,
           backend,
           kernels: rs[0].kernels,
+          granularity: type === "fp32" ? null : type === "int8" ? gs : 32,
           tokPerSec: tps,
           msPerToken: 1000 / tps,
           cpuTokPerSec: cpuTps,
           cpuMsPerToken: 1000 / cpuTps,
-          ratioVsRun: Object.fromEntries(
-            [...runcTokPerSec].map(([b, t]) => [b, tps / t]),
+          ratioVs: Object.fromEntries(
+            llama2c.map((b) => [b.binary, tps / b.tokPerSec]),
           ),
-          ratioVsReferenceRunO3: tps / REFERENCE_RUNC.runO3TokPerSec,
-          ratioVsReferenceRunfast: tps / REFERENCE_RUNC.runfastTokPerSec,
+          likeForLike: llama2c.filter((b) => b.kind === peer).map((b) => ({
+            binary: b.binary,
+            ratio: tps / b.tokPerSec,
+          })),
         };
       })
     );
@@ -265,22 +330,17 @@ async function main(args: string[]): Promise<void> {
     }
     const report = {
       shape:
-        "stories15M (dim 288, hidden 768, 6 layers, 6/6 heads, vocab 32000, seq 256)",
-      model: v.model ? modelPath : "random (seed 15), generated",
+        `dim ${base.config.dim}, hidden ${base.config.hiddenDim}, ${base.config.nLayers} layers, ${base.config.nHeads}/${base.config.nKvHeads} heads, vocab ${base.config.vocabSize}, seq ${base.config.seqLen}`,
+      model: v.model
+        ? v.model
+        : "random stories15M-shaped (seed 15), generated",
       steps,
       rounds,
-      runtime: `Deno ${Deno.version.deno}, V8 ${Deno.version.v8}`,
+      q80GroupSize: gs,
+      ...runMeta(backends.join(","), false),
+      command: ["deno task bench:vs-llama2c", ...args].join(" "),
       wasmVariant: wasmVariant(),
-      runc: binaries.map((binary) => ({
-        binary,
-        tokPerSec: runcTokPerSec.get(binary),
-        readings: runc.get(binary),
-      })),
-      referenceRunc: {
-        ...REFERENCE_RUNC,
-        note:
-          "quoted from ../shared/reference/README.md (another run, same machine type); compare ratios measured in one run when --run is given",
-      },
+      llama2c,
       tinyllm: summary,
       readings: results,
       ...(llamaCpp && { llamaCpp }),
@@ -289,7 +349,16 @@ async function main(args: string[]): Promise<void> {
       String(v.out),
       JSON.stringify(report, null, 2) + "\n",
     );
-    console.log(`wrote ${v.out}`);
+    console.log(
+      `machine: ${report.cpu}, ${report.cores} logical cores, ${report.os}; Deno ${report.deno}`,
+    );
+    for (const b of llama2c) {
+      console.log(
+        `${b.kind.padEnd(5)} ${
+          b.tokPerSec.toFixed(1).padStart(7)
+        } tok/s  ${b.binary}`,
+      );
+    }
     for (const s of summary) {
       console.log(
         `${s.type.padEnd(5)} ${s.backend.padEnd(5)} ${
@@ -297,15 +366,12 @@ async function main(args: string[]): Promise<void> {
         } tok/s  ${s.msPerToken.toFixed(2).padStart(6)} ms/token (cpu ${
           s.cpuMsPerToken.toFixed(2)
         })` +
-          (binaries.length > 0
-            ? binaries.map((b) =>
-              `  ${s.ratioVsRun[b].toFixed(2)}x ${b.split("/").pop()}`
-            ).join("")
-            : `  ${s.ratioVsReferenceRunO3.toFixed(2)}x ref -O3, ${
-              s.ratioVsReferenceRunfast.toFixed(2)
-            }x ref runfast`),
+          s.likeForLike.map((l) =>
+            `  ${l.ratio.toFixed(2)}x ${l.binary.split("/").pop()}`
+          ).join(""),
       );
     }
+    console.log(`wrote ${v.out}`);
     for (const r of llamaCpp ?? []) {
       console.log(
         `llama.cpp ${r.type.padEnd(5)} ${

@@ -1,5 +1,5 @@
 /**
- * WebAssembly SIMD vs TypeScript kernels: `deno bench -A bench/wasm_bench.ts`.
+ * WebAssembly SIMD vs TypeScript kernels: `deno bench bench/wasm_bench.ts`.
  *
  * - matvec on stories15M shapes (dim 288, hidden 768, vocab 32000) for fp32,
  *   int8 and int4 (G = 32), js vs wasm (matrix placed in a wasm arena with

@@ -1,17 +1,32 @@
 // The core has no Deno dependency: bundle mod.ts for the browser platform and
 // run a greedy generation of stories260K under the machine's Node.js.
 import assert from "node:assert/strict";
+import { testNeeding } from "./permissions.ts";
+import { runcGreedy, STORIES260K_PATH, TOK512_PATH } from "./reference.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const REF = new URL("../shared/reference/", ROOT);
 
-const hasNode = await new Deno.Command("node", { args: ["--version"] })
-  .output().then((o) => o.success).catch(() => false);
+const test = testNeeding(
+  import.meta.url,
+  "read",
+  "write",
+  "run:deno",
+  "run:node",
+);
 
-Deno.test({
+function hasNode(): boolean {
+  try {
+    return new Deno.Command("node", { args: ["--version"], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+test({
   name:
     "bundle: mod.ts bundled for the browser runs under Node and matches run.c's greedy ids",
-  ignore: !hasNode,
+  ignore: !hasNode(),
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
@@ -31,11 +46,7 @@ Deno.test({
       assert.equal(b.code, 0, new TextDecoder().decode(b.stderr));
       const src = await Deno.readTextFile(bundle);
       assert.ok(!/\bDeno\./.test(src), "the core bundle mentions Deno.*");
-      const ref = JSON.parse(
-        await Deno.readTextFile(
-          new URL("stories260K/greedy_once_upon_a_time.json", REF),
-        ),
-      );
+      const ref = runcGreedy("once_upon_a_time");
       const script = `${dir}/run.mjs`;
       await Deno.writeTextFile(
         script,
@@ -43,9 +54,9 @@ Deno.test({
 import { readFileSync } from "node:fs";
 import * as core from ${JSON.stringify(bundle)};
 const m = await core.loadModel(new Uint8Array(readFileSync(${
-          JSON.stringify(new URL("models/stories260K.bin", REF).pathname)
+          JSON.stringify(STORIES260K_PATH)
         })), { tokenizer: new Uint8Array(readFileSync(${
-          JSON.stringify(new URL("models/tok512.bin", REF).pathname)
+          JSON.stringify(TOK512_PATH)
         })) });
 const r = await core.generateText(core.bindKernels(m.weights, "auto"), m.tokenizer, ${
           JSON.stringify(ref.prompt)

@@ -1,35 +1,27 @@
 // `tinyllm generate` and `random-checkpoint` as a user runs them (subprocess):
 // exact run.c stdout, tok/s line, and one-line errors with exit code 1.
 import assert from "node:assert/strict";
+import {
+  runcGreedy,
+  STORIES260K_PATH as MODEL,
+  TOK512_PATH as TOK,
+  TOKENIZER32K_PATH,
+} from "./reference.ts";
+import { testNeeding } from "./permissions.ts";
+import { ROOT, runTask } from "./tasks.ts";
 
-const ROOT = new URL("../", import.meta.url);
-const REF = new URL("../shared/reference/", ROOT);
-const MODEL = new URL("models/stories260K.bin", REF).pathname;
-const TOK = new URL("models/tok512.bin", REF).pathname;
-const MAIN = new URL("src/cli/main.ts", ROOT).pathname;
+const test = testNeeding(import.meta.url, "read", "write", "run:deno");
 
-async function cli(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  // Deno's own progress lines (another process holding the npm cache lock)
-  // are not the program's output.
-  const stderr = dec.decode(out.stderr).split("\n").filter((l) =>
-    // deno-lint-ignore no-control-regex
-    !/^(\x1b\[[0-9;]*m)*(Blocking|Download|Initialize)\b/.test(l)
-  ).join("\n");
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr };
+/** `deno task <args[0]> <rest>`, with that task's permissions. */
+function cli(args: string[]) {
+  const [task, ...rest] = args;
+  return runTask(task, rest);
 }
 
-Deno.test("cli generate: --temperature 0 prints exactly run.c's stdout for the 3 reference prompts", async () => {
-  const names = ["once_upon_a_time", "lily_park", "empty"];
+test("cli generate: --temperature 0 prints exactly run.c's stdout for the 3 reference prompts", async () => {
+  const names = ["once_upon_a_time", "lily_park", "empty"] as const;
   await Promise.all(names.map(async (name) => {
-    const ref = JSON.parse(
-      await Deno.readTextFile(new URL(`stories260K/greedy_${name}.json`, REF)),
-    );
+    const ref = runcGreedy(name);
     // run.c's -n 64 counts positions incl. the prompt: 64 - P + 1 new tokens
     const maxTokens = ref.steps - ref.prompt_token_ids.length + 1;
     const r = await cli([
@@ -51,7 +43,7 @@ Deno.test("cli generate: --temperature 0 prints exactly run.c's stdout for the 3
   }));
 });
 
-Deno.test("cli generate: bad input gives one error line and exit code 1", async () => {
+test("cli generate: bad input gives one error line and exit code 1", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const trunc = `${dir}/trunc.bin`;
@@ -64,7 +56,7 @@ Deno.test("cli generate: bad input gives one error line and exit code 1", async 
       tokTrunc,
       (await Deno.readFile(TOK)).subarray(0, 1001),
     );
-    const big = new URL("models/tokenizer.bin", REF).pathname;
+    const big = TOKENIZER32K_PATH;
     const base = ["generate", "--model", MODEL, "--tokenizer", TOK];
     const cases: [string[], RegExp][] = [
       [
@@ -116,7 +108,30 @@ Deno.test("cli generate: bad input gives one error line and exit code 1", async 
   }
 });
 
-Deno.test("cli random-checkpoint: writes a loadable checkpoint of the asked shape", async () => {
+test("cli: a missing permission is one error line, not a NotCapable trace", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      `${ROOT}/src/cli/main.ts`,
+      "generate",
+      "--model",
+      MODEL,
+      "--tokenizer",
+      TOK,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1);
+  assert.match(
+    stderr,
+    /^tinyllm: error: missing permission: Requires read access to "[^"]*stories260K\.bin"[^\n]*\n$/,
+  );
+});
+
+test("cli random-checkpoint: writes a loadable checkpoint of the asked shape", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const out = `${dir}/r.bin`;
@@ -171,7 +186,7 @@ Deno.test("cli random-checkpoint: writes a loadable checkpoint of the asked shap
   }
 });
 
-Deno.test("cli generate: a tinyllm archive (converted from stories260K) prints the same text", async () => {
+test("cli generate: a tinyllm archive (converted from stories260K) prints the same text", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const archive = `${dir}/m.tar.gz`;
@@ -185,11 +200,7 @@ Deno.test("cli generate: a tinyllm archive (converted from stories260K) prints t
       archive,
     ]);
     assert.equal(c.code, 0, c.stderr);
-    const ref = JSON.parse(
-      await Deno.readTextFile(
-        new URL("stories260K/greedy_once_upon_a_time.json", REF),
-      ),
-    );
+    const ref = runcGreedy("once_upon_a_time");
     const r = await cli([
       "generate",
       "--model",
@@ -205,6 +216,71 @@ Deno.test("cli generate: a tinyllm archive (converted from stories260K) prints t
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, ref.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+test("cli generate --suppress-unk: a word model's <unk> is never printed", async () => {
+  const { WordTokenizer } = await import("../src/tokenizer/word.ts");
+  const { randomModelWeights } = await import("../src/model/build.ts");
+  const { saveModelArchive } = await import("../src/io/archive.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const words = "the a dog cat ran sat on mat".split(" ");
+    const tokenizer = WordTokenizer.fromWords(words, { maxSize: 8 });
+    const { makeConfig } = await import("../src/model/config.ts");
+    const weights = randomModelWeights(
+      makeConfig({
+        dim: 16,
+        hiddenDim: 32,
+        nLayers: 1,
+        nHeads: 2,
+        vocabSize: tokenizer.vocabSize,
+        seqLen: 256,
+        sharedClassifier: false,
+      }),
+      1,
+    );
+    // Blocks that add nothing (wo, w2 = 0), every embedding [1, 0, …], and a
+    // classifier reading only that first component: <pad>, <bos> and <eos>
+    // far below, <unk> and the words equally likely.
+    for (const l of weights.layers) {
+      (l.wo.weight.data as Float32Array).fill(0);
+      (l.w2.weight.data as Float32Array).fill(0);
+    }
+    const emb = weights.tokenEmbedding.data as Float32Array;
+    emb.fill(0);
+    for (let t = 0; t < tokenizer.vocabSize; t++) emb[t * 16] = 1;
+    weights.rmsFinal.fill(1);
+    const cls = weights.classifier.weight.data as Float32Array;
+    cls.fill(0);
+    for (const special of [0, tokenizer.bosId, tokenizer.eosId]) {
+      cls[special * 16] = -100;
+    }
+    const archive = `${dir}/w.tar.gz`;
+    await Deno.writeFile(
+      archive,
+      await saveModelArchive({ weights, tokenizer }),
+    );
+    const base = [
+      "generate",
+      "--model",
+      archive,
+      "--prompt",
+      "the",
+      "--max-tokens",
+      "200",
+      "--seed",
+      "3",
+    ];
+    const plain = await cli(base);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /<unk>/); // 1 in 9 of 200 tokens
+    const suppressed = await cli([...base, "--suppress-unk"]);
+    assert.equal(suppressed.code, 0, suppressed.stderr);
+    assert.doesNotMatch(suppressed.stdout, /<unk>/);
+    assert.ok(suppressed.stdout.split(" ").length > 150);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,15 +1,21 @@
 // `tinyllm tokenize` as a user (and the checkers) run it: stdin in, one line
 // of ids out, equal to llama.cpp's vocab tests; --decode; one-line errors.
 import assert from "node:assert/strict";
+import { testNeeding } from "./permissions.ts";
+import { ROOT as ROOT_DIR, taskArgs } from "./tasks.ts";
+
+const test = testNeeding(import.meta.url, "read", "run:deno");
 
 const ROOT = new URL("../", import.meta.url);
 const VOCAB = new URL("tests/testdata/gguf/vocab/", ROOT);
-const MAIN = new URL("src/cli/main.ts", ROOT).pathname;
 const SEP = "\n__ggml_vocab_test__\n";
 
 async function cli(args: string[], stdin: Uint8Array | string) {
+  // `deno task tokenize`, with that task's permissions
+  const [sub, ...task] = taskArgs("tokenize");
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-A", MAIN, "tokenize", ...args],
+    args: [sub, "-q", ...task, ...args],
+    cwd: ROOT_DIR,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -28,7 +34,7 @@ async function cli(args: string[], stdin: Uint8Array | string) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr };
 }
 
-Deno.test("cli tokenize: llama.cpp's vocab test lines (no BOS, specials not parsed)", async () => {
+test("cli tokenize: llama.cpp's vocab test lines (no BOS, specials not parsed)", async () => {
   for (const name of ["llama-spm", "gpt-2", "phi-3"]) {
     const model = new URL(`ggml-vocab-${name}.gguf`, VOCAB).pathname;
     const inputs = (await Deno.readTextFile(`${model}.inp`)).split(SEP);
@@ -48,7 +54,7 @@ Deno.test("cli tokenize: llama.cpp's vocab test lines (no BOS, specials not pars
   }
 });
 
-Deno.test("cli tokenize: --add-special, --parse-special and --decode", async () => {
+test("cli tokenize: --add-special, --parse-special and --decode", async () => {
   const model = new URL("ggml-vocab-gpt-2.gguf", VOCAB).pathname;
   let r = await cli(["--model", model], "Hello world<|endoftext|>");
   assert.equal(r.stdout, "15496 995 27 91 437 1659 5239 91 29\n");
@@ -70,7 +76,7 @@ Deno.test("cli tokenize: --add-special, --parse-special and --decode", async () 
   assert.equal(r.stdout, " Hello world");
 });
 
-Deno.test("cli tokenize: bad input gives one error line and exit code 1", async () => {
+test("cli tokenize: bad input gives one error line and exit code 1", async () => {
   const model = new URL("ggml-vocab-gpt-2.gguf", VOCAB).pathname;
   const cases: [string[], string, RegExp][] = [
     [[], "x", /--model is required/],

@@ -8,10 +8,18 @@ import { KvCacheFp32 } from "../src/kv/caches.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
 import { UsageError } from "../src/cli/common.ts";
 import { ConfigError, FormatError, InputError } from "../src/errors.ts";
+import { encodeLlama2cQ80 } from "../src/io/llama2c_q80.ts";
 
-const REF = new URL("../../shared/reference/", import.meta.url).pathname;
-const MODEL = REF + "models/stories260K.bin";
-const TOK = REF + "models/tok512.bin";
+import {
+  runcEncodeCases,
+  runcGreedy,
+  STORIES260K_PATH as MODEL,
+  stories260KBytes,
+  TOK512_PATH as TOK,
+} from "./reference.ts";
+import { testNeeding } from "./permissions.ts";
+
+const test = testNeeding(import.meta.url, "read", "write");
 
 function greedy(w: ModelWeights, prompt: number[], n: number): number[] {
   const s = createRunState(w.config);
@@ -47,7 +55,7 @@ function allFloats(w: ModelWeights): Uint32Array[] {
   return out;
 }
 
-Deno.test("convert stories260K: same weights bit for bit, same tokenizer, same greedy tokens", async () => {
+test("convert stories260K: same weights bit for bit, same tokenizer, same greedy tokens", async () => {
   const dir = await Deno.makeTempDir();
   const log = console.log;
   try {
@@ -66,22 +74,17 @@ Deno.test("convert stories260K: same weights bit for bit, same tokenizer, same g
       source: "llama2.c",
       converted_from: { model: "stories260K.bin", tokenizer: "tok512.bin" },
     });
-    const ref = parseLlama2cCheckpoint(await Deno.readFile(MODEL));
+    const ref = parseLlama2cCheckpoint(stories260KBytes());
     assert.deepEqual(allFloats(a.weights), allFloats(ref));
     assert.equal(
       a.weights.classifier.weight === a.weights.tokenEmbedding,
       true,
     );
-    const vectors = JSON.parse(
-      await Deno.readTextFile(REF + "stories260K/encode_vectors.json"),
-    );
-    for (const c of vectors.cases) {
+    for (const c of runcEncodeCases()) {
       assert.deepEqual(a.tokenizer.encode(c.text), c.token_ids, c.text);
       assert.deepEqual(a.tokenizer.encode(c.text), b.tokenizer.encode(c.text));
     }
-    const g = JSON.parse(
-      await Deno.readTextFile(REF + "stories260K/greedy_once_upon_a_time.json"),
-    );
+    const g = runcGreedy("once_upon_a_time");
     const n = 24;
     const fromArchive = greedy(a.weights, g.prompt_token_ids, n);
     assert.deepEqual(fromArchive, greedy(b.weights, g.prompt_token_ids, n));
@@ -119,14 +122,25 @@ Deno.test("convert stories260K: same weights bit for bit, same tokenizer, same g
   }
 });
 
-Deno.test("convert / loadModelFile: usage and format errors", async () => {
-  await assert.rejects(loadModelFile(MODEL), ConfigError);
-  await assert.rejects(loadModelFile("/nonexistent/m.tar.gz"), InputError);
+test("convert / loadModelFile: usage and format errors", async () => {
+  // each rejection for the reason named (the model file exists)
+  const usage = (re: RegExp) => (e: unknown) =>
+    e instanceof UsageError && re.test(e.message);
+  const typed = (C: typeof ConfigError, re: RegExp) => (e: unknown) =>
+    e instanceof C && re.test(e.message);
+  await assert.rejects(
+    loadModelFile(MODEL),
+    typed(ConfigError, /a tokenizer is required/),
+  );
+  await assert.rejects(
+    loadModelFile("/nonexistent/m.tar.gz"),
+    typed(InputError, /model file not found/),
+  );
   await assert.rejects(
     convert(["--model", MODEL, "--out", "/tmp/x.tar.gz"]),
-    UsageError,
+    usage(/--tokenizer is required/),
   );
-  await assert.rejects(convert(["--bogus"]), UsageError);
+  await assert.rejects(convert(["--bogus"]), usage(/bogus/));
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeFile(
@@ -135,6 +149,84 @@ Deno.test("convert / loadModelFile: usage and format errors", async () => {
     );
     await assert.rejects(loadModelFile(`${dir}/bad.tar.gz`), FormatError);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+test("convert --to llama2c-q80: writes llama2.c's version 2 file; flags checked", async () => {
+  const dir = await Deno.makeTempDir();
+  const log = console.log;
+  const lines: string[] = [];
+  try {
+    console.log = (...a: unknown[]) => lines.push(a.join(" "));
+    const out = `${dir}/s260-q80.bin`;
+    await convert(["--to", "llama2c-q80", "--model", MODEL, "--out", out]);
+    const bytes = await Deno.readFile(out);
+    assert.deepEqual(
+      bytes,
+      encodeLlama2cQ80(parseLlama2cCheckpoint(stories260KBytes()), 64),
+    );
+    assert.match(
+      lines.join("\n"),
+      /group 4: 64 does not divide dim 64 and hidden_dim 172/,
+    );
+    // from an archive too: the same weights give the same file
+    await convert([
+      "--model",
+      MODEL,
+      "--tokenizer",
+      TOK,
+      "--out",
+      `${dir}/a.tar.gz`,
+    ]);
+    await convert([
+      "--to",
+      "llama2c-q80",
+      "--model",
+      `${dir}/a.tar.gz`,
+      "--out",
+      `${dir}/again.bin`,
+    ]);
+    assert.deepEqual(await Deno.readFile(`${dir}/again.bin`), bytes);
+    console.log = log;
+    const usage = (re: RegExp) => (e: unknown) =>
+      e instanceof UsageError && re.test(e.message);
+    await assert.rejects(
+      convert(["--to", "gguf", "--model", MODEL, "--out", `${dir}/x`]),
+      usage(/--to must be archive or llama2c-q80/),
+    );
+    await assert.rejects(
+      convert(["--to", "llama2c-q80", "--model", out, "--out", `${dir}/y`]),
+      usage(/already a llama2.c version 2 checkpoint/),
+    );
+    await assert.rejects(
+      convert([
+        "--to",
+        "llama2c-q80",
+        "--model",
+        MODEL,
+        "--out",
+        `${dir}/y`,
+        "--group",
+        "0",
+      ]),
+      usage(/--group must be >= 1/),
+    );
+    await assert.rejects(
+      convert([
+        "--model",
+        MODEL,
+        "--tokenizer",
+        TOK,
+        "--out",
+        `${dir}/y`,
+        "--group",
+        "8",
+      ]),
+      usage(/--group applies only with --to llama2c-q80/),
+    );
+  } finally {
+    console.log = log;
     await Deno.remove(dir, { recursive: true });
   }
 });

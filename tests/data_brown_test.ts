@@ -8,6 +8,9 @@ import {
 import { loadBrownCorpus, loadCorpus } from "../src/data/brown_fs.ts";
 import { wordCounts, WordTokenizer } from "../src/tokenizer/word.ts";
 import { FormatError } from "../src/errors.ts";
+import { testNeeding } from "./permissions.ts";
+
+const test = testNeeding(import.meta.url, "read", "write", "env");
 
 Deno.test("brownWords: splits each token on its LAST slash, keeps case and punctuation", () => {
   assert.deepEqual(
@@ -45,7 +48,7 @@ Deno.test("splitWords / splitText: in order, nothing lost, nothing cut", () => {
   assert.throws(() => splitText("short", "ab"), FormatError);
 });
 
-Deno.test("Brown corpus: the exact counts of brown-ngram.md", async () => {
+test("Brown corpus: the exact counts of brown-ngram.md", async () => {
   const c = await loadBrownCorpus();
   assert.equal(c.train.words.length, 800_000);
   assert.equal(c.val.words.length, 200_000);
@@ -79,7 +82,7 @@ Deno.test("Brown corpus: the exact counts of brown-ngram.md", async () => {
   assert.equal(loaded.val.words[0], c.val.words[0]);
 });
 
-Deno.test("loadCorpus(file): UTF-8 text split 90/5/5 by characters; bad UTF-8 rejected", async () => {
+test("loadCorpus(file): UTF-8 text split 90/5/5 by characters; bad UTF-8 rejected", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const text = Array.from({ length: 2000 }, (_, i) => `wörd${i % 97}`).join(

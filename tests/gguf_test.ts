@@ -23,7 +23,28 @@ import {
   writeGguf,
 } from "../src/io/gguf.ts";
 
-const DATA = new URL("./testdata/gguf/", import.meta.url);
+import summaryJson from "./testdata/gguf/gguf_py_summary.json" with {
+  type: "json",
+};
+import f0 from "./testdata/gguf/models/stories260K-q4_0.gguf" with {
+  type: "bytes",
+};
+import f1 from "./testdata/gguf/quant/bf16.gguf" with { type: "bytes" };
+import f2 from "./testdata/gguf/quant/f16.gguf" with { type: "bytes" };
+import f3 from "./testdata/gguf/quant/iq4_nl.gguf" with { type: "bytes" };
+import f4 from "./testdata/gguf/quant/q2_k.gguf" with { type: "bytes" };
+import f5 from "./testdata/gguf/quant/q3_k.gguf" with { type: "bytes" };
+import f6 from "./testdata/gguf/quant/q4_0.gguf" with { type: "bytes" };
+import f7 from "./testdata/gguf/quant/q4_1.gguf" with { type: "bytes" };
+import f8 from "./testdata/gguf/quant/q4_k.gguf" with { type: "bytes" };
+import f9 from "./testdata/gguf/quant/q5_0.gguf" with { type: "bytes" };
+import f10 from "./testdata/gguf/quant/q5_1.gguf" with { type: "bytes" };
+import f11 from "./testdata/gguf/quant/q5_k.gguf" with { type: "bytes" };
+import f12 from "./testdata/gguf/quant/q6_k.gguf" with { type: "bytes" };
+import f13 from "./testdata/gguf/quant/q8_0.gguf" with { type: "bytes" };
+import f14 from "./testdata/gguf/vocab/ggml-vocab-llama-spm.gguf" with {
+  type: "bytes",
+};
 
 interface SummaryKv {
   key: string;
@@ -48,16 +69,29 @@ interface SummaryFile {
     byteLength: number;
   }[];
 }
-const summary = JSON.parse(
-  await Deno.readTextFile(new URL("gguf_py_summary.json", DATA)),
-) as Record<string, SummaryFile> & {
+// The fixtures arrive as module imports: these tests need no permission.
+const summary = summaryJson as unknown as Record<string, SummaryFile> & {
   ggml_types: Record<string, [number, number, number]>;
 };
 const fixtureNames = Object.keys(summary).filter((k) => k.endsWith(".gguf"));
-const fixtures = new Map<string, Uint8Array>();
-for (const name of fixtureNames) {
-  fixtures.set(name, await Deno.readFile(new URL(name, DATA)));
-}
+const fixtures = new Map<string, Uint8Array>([
+  ["models/stories260K-q4_0.gguf", f0],
+  ["quant/bf16.gguf", f1],
+  ["quant/f16.gguf", f2],
+  ["quant/iq4_nl.gguf", f3],
+  ["quant/q2_k.gguf", f4],
+  ["quant/q3_k.gguf", f5],
+  ["quant/q4_0.gguf", f6],
+  ["quant/q4_1.gguf", f7],
+  ["quant/q4_k.gguf", f8],
+  ["quant/q5_0.gguf", f9],
+  ["quant/q5_1.gguf", f10],
+  ["quant/q5_k.gguf", f11],
+  ["quant/q6_k.gguf", f12],
+  ["quant/q8_0.gguf", f13],
+  ["vocab/ggml-vocab-llama-spm.gguf", f14],
+]);
+assert.deepEqual([...fixtures.keys()].sort(), fixtureNames.sort());
 
 async function sha256(bytes: Uint8Array): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", bytes.slice());

@@ -16,20 +16,11 @@ import type { KvCache } from "../src/kv/types.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
 import { makeConfig } from "../src/model/config.ts";
 
-const weights = parseLlama2cCheckpoint(
-  await Deno.readFile(
-    new URL("../../shared/reference/models/stories260K.bin", import.meta.url),
-  ),
-);
+import { runcGreedy, stories260KBytes } from "./reference.ts";
+
+const weights = parseLlama2cCheckpoint(stories260KBytes());
 // "Lily went to the park" + run.c's greedy continuation (reference ids)
-const ids: number[] = JSON.parse(
-  await Deno.readTextFile(
-    new URL(
-      "../../shared/reference/stories260K/greedy_lily_park.json",
-      import.meta.url,
-    ),
-  ),
-).all_token_ids;
+const ids: number[] = runcGreedy("lily_park").all_token_ids;
 
 function run(
   w: ModelWeights,

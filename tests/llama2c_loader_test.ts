@@ -16,10 +16,15 @@ import { randomModelWeights } from "../src/model/build.ts";
 import { FormatError, ShapeError } from "../src/errors.ts";
 import { makeConfig, type ModelConfig } from "../src/model/config.ts";
 
-const REF = new URL("../../shared/reference/models/", import.meta.url);
-const tok512 = await Deno.readFile(new URL("tok512.bin", REF));
-const tok32k = await Deno.readFile(new URL("tokenizer.bin", REF));
-const model260k = await Deno.readFile(new URL("stories260K.bin", REF));
+import {
+  stories260KBytes,
+  tok512Bytes,
+  tokenizer32kBytes,
+} from "./reference.ts";
+
+const tok512 = tok512Bytes();
+const tok32k = tokenizer32kBytes();
+const model260k = stories260KBytes();
 
 const cfg: ModelConfig = makeConfig({
   dim: 16,

@@ -7,9 +7,67 @@ import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
 import { parseLlama2cTokenizer } from "../src/tokenizer/llama2c.ts";
 import { TinyLlmError } from "../src/errors.ts";
 
-const REF = new URL("../../shared/reference/models/", import.meta.url);
-const model = await Deno.readFile(new URL("stories260K.bin", REF));
-const tok = await Deno.readFile(new URL("tok512.bin", REF));
+import { stories260KBytes, tok512Bytes } from "./reference.ts";
+
+const model = stories260KBytes();
+const tok = tok512Bytes();
+
+const TYPED_ARRAYS = [
+  "Int8Array",
+  "Uint8Array",
+  "Uint8ClampedArray",
+  "Int16Array",
+  "Uint16Array",
+  "Int32Array",
+  "Uint32Array",
+  "Float32Array",
+  "Float64Array",
+  "BigInt64Array",
+  "BigUint64Array",
+] as const;
+
+/**
+ * Bytes of fresh typed-array or ArrayBuffer storage created while `f` runs
+ * (views of existing buffers cost nothing): the global constructors and
+ * `slice` are wrapped for the duration of the call.
+ */
+function allocatedBytesDuring(f: () => void): number {
+  const g = globalThis as unknown as Record<string, unknown>;
+  const OriginalArrayBuffer = ArrayBuffer;
+  const saved = new Map<string, unknown>();
+  // deno-lint-ignore no-explicit-any
+  const typedProto = Object.getPrototypeOf(Uint8Array.prototype) as any;
+  const slice = typedProto.slice;
+  let bytes = 0;
+  for (const name of [...TYPED_ARRAYS, "ArrayBuffer"]) {
+    const C = g[name] as new (...a: unknown[]) => object;
+    saved.set(name, C);
+    g[name] = new Proxy(C, {
+      construct(target, args) {
+        const made = Reflect.construct(target, args) as
+          | ArrayBuffer
+          | ArrayBufferView;
+        if (made instanceof OriginalArrayBuffer) bytes += made.byteLength;
+        else if (!(args[0] instanceof OriginalArrayBuffer)) {
+          bytes += made.byteLength;
+        }
+        return made;
+      },
+    });
+  }
+  typedProto.slice = function (this: Uint8Array, ...a: number[]) {
+    const r = slice.apply(this, a);
+    bytes += r.byteLength;
+    return r;
+  };
+  try {
+    f();
+  } finally {
+    for (const [name, C] of saved) g[name] = C;
+    typedProto.slice = slice;
+  }
+  return bytes;
+}
 
 function typedErrorOrOk(f: () => unknown): boolean {
   try {
@@ -41,10 +99,20 @@ Deno.test("property: header of random int32s → TinyLlmError before any allocat
       (h, extra) => {
         const b = new Uint8Array(28 + extra * 4);
         new Int32Array(b.buffer, 0, 7).set(h);
-        assert.throws(() => parseLlama2cCheckpoint(b), TinyLlmError);
+        const allocated = allocatedBytesDuring(() =>
+          assert.throws(() => parseLlama2cCheckpoint(b), TinyLlmError)
+        );
+        assert.equal(allocated, 0, `header ${h}: ${allocated} bytes`);
       },
     ),
     { numRuns: 500, seed: 2 },
+  );
+  // the spy sees allocations: an unaligned valid checkpoint is copied once
+  const unaligned = new Uint8Array(model.length + 1).subarray(1);
+  unaligned.set(model);
+  assert.ok(
+    allocatedBytesDuring(() => parseLlama2cCheckpoint(unaligned)) >=
+      model.length - 28,
   );
 });
 

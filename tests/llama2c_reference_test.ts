@@ -1,5 +1,5 @@
 // stories260K against the vectors llama2.c's run.c produced
-// (../shared/reference/stories260K): encodings, logits, greedy ids and stdout.
+// (tests/testdata/runc): encodings, logits, greedy ids and stdout.
 import assert from "node:assert/strict";
 import { parseLlama2cCheckpoint } from "../src/io/llama2c.ts";
 import { parseLlama2cTokenizer } from "../src/tokenizer/llama2c.ts";
@@ -7,13 +7,17 @@ import { createRunState, forwardToken } from "../src/model/decode.ts";
 import { KvCacheFp32 } from "../src/kv/caches.ts";
 import { makeConfig } from "../src/model/config.ts";
 
-const REF = new URL("../../shared/reference/", import.meta.url);
-const modelBytes = await Deno.readFile(new URL("models/stories260K.bin", REF));
-const tokBytes = await Deno.readFile(new URL("models/tok512.bin", REF));
-const json = async (name: string) =>
-  JSON.parse(
-    await Deno.readTextFile(new URL(`stories260K/${name}`, REF)),
-  );
+import {
+  runcEncodeCases,
+  runcGreedy,
+  runcLogits,
+  runcLogitsF32,
+  stories260KBytes,
+  tok512Bytes,
+} from "./reference.ts";
+
+const modelBytes = stories260KBytes();
+const tokBytes = tok512Bytes();
 
 const weights = parseLlama2cCheckpoint(modelBytes, "stories260K.bin");
 const tok = parseLlama2cTokenizer(tokBytes, {
@@ -36,10 +40,9 @@ Deno.test("llama2c: header of stories260K", () => {
   assert.equal(weights.classifier.weight, weights.tokenEmbedding);
 });
 
-Deno.test("llama2c: encode vectors equal run.c's exactly", async () => {
-  const ref = await json("encode_vectors.json");
+Deno.test("llama2c: encode vectors equal run.c's exactly", () => {
   const dec = new TextDecoder();
-  for (const c of ref.cases) {
+  for (const c of runcEncodeCases()) {
     const ids = tok.encode(c.text, { bos: true, eos: false });
     assert.deepEqual(ids, c.token_ids, JSON.stringify(c.text));
     assert.deepEqual(ids.map((i) => dec.decode(tok.piece(i))), c.pieces);
@@ -47,12 +50,10 @@ Deno.test("llama2c: encode vectors equal run.c's exactly", async () => {
   assert.deepEqual(tok.encode("a", { bos: false, eos: true }), [261, 2]);
 });
 
-Deno.test("llama2c: logits at positions 0..3 match run.c to 1e-4", async () => {
-  const ref = await json("logits_once_upon_a_time.json");
-  const raw = await Deno.readFile(
-    new URL("stories260K/logits_once_upon_a_time_pos0-3.f32", REF),
-  );
-  const expected = new Float32Array(raw.buffer, raw.byteOffset, 4 * 512);
+Deno.test("llama2c: logits at positions 0..3 match run.c to 1e-4", () => {
+  const ref = runcLogits();
+  const expected = runcLogitsF32();
+  assert.equal(expected.length, 4 * 512);
   const state = createRunState(weights.config);
   const cache = new KvCacheFp32(weights.config);
   for (let p = 0; p < 4; p++) {
@@ -72,9 +73,9 @@ Deno.test("llama2c: logits at positions 0..3 match run.c to 1e-4", async () => {
   }
 });
 
-for (const name of ["once_upon_a_time", "lily_park", "empty"]) {
-  Deno.test(`llama2c: greedy ids and stdout for "${name}" equal run.c's`, async () => {
-    const ref = await json(`greedy_${name}.json`);
+for (const name of ["once_upon_a_time", "lily_park", "empty"] as const) {
+  Deno.test(`llama2c: greedy ids and stdout for "${name}" equal run.c's`, () => {
+    const ref = runcGreedy(name);
     const prompt = tok.encode(ref.prompt);
     assert.deepEqual(prompt, ref.prompt_token_ids);
     const state = createRunState(weights.config);
@@ -112,8 +113,7 @@ Deno.test("decode (KV cache) and sequence forward give the same logits (1e-5)", 
   const { createActivations, sequenceForward } = await import(
     "../src/model/sequence.ts"
   );
-  const ref = await json("greedy_lily_park.json");
-  const ids: number[] = ref.all_token_ids.slice(0, 24);
+  const ids: number[] = runcGreedy("lily_park").all_token_ids.slice(0, 24);
   const acts = createActivations(weights.config, 1, ids.length);
   sequenceForward(weights, acts, ids);
   const state = createRunState(weights.config);

@@ -9,11 +9,16 @@ import { ConfigError, InputError } from "../src/errors.ts";
 import { modelByteSize, quantizeModel } from "../src/model/quantize.ts";
 import { WEIGHT_TYPES } from "../src/quant/table.ts";
 
-const MODELS = new URL("../../shared/reference/models/", import.meta.url);
-const model = new URL("stories260K.bin", MODELS).pathname;
-const tokenizer = new URL("tok512.bin", MODELS).pathname;
+import {
+  STORIES260K_PATH as model,
+  stories260KBytes,
+  TOK512_PATH as tokenizer,
+} from "./reference.ts";
+import { testNeeding } from "./permissions.ts";
 
-Deno.test("quantize CLI: llama2.c .bin → int4 archive → int8 archive", async () => {
+const test = testNeeding(import.meta.url, "read", "write");
+
+test("quantize CLI: llama2.c .bin → int4 archive → int8 archive", async () => {
   const dir = await Deno.makeTempDir();
   const log = console.log;
   const lines: string[] = [];
@@ -33,7 +38,7 @@ Deno.test("quantize CLI: llama2.c .bin → int4 archive → int8 archive", async
       out4,
     ]);
     const a4 = await loadModelArchive(await Deno.readFile(out4));
-    const src = parseLlama2cCheckpoint(await Deno.readFile(model));
+    const src = parseLlama2cCheckpoint(stories260KBytes());
     const expected = quantizeModel(src, "int4", 32);
     assert.equal(a4.weights.layers[0].wq.weight.type, "int4");
     assert.equal(a4.weights.layers[0].w2.weight.granularity, 86); // 172 inputs
@@ -64,7 +69,7 @@ Deno.test("quantize CLI: llama2.c .bin → int4 archive → int8 archive", async
   }
 });
 
-Deno.test("quantize CLI: bad flags are UsageErrors", async () => {
+test("quantize CLI: bad flags are UsageErrors", async () => {
   await assert.rejects(() => main(["--type", "int8"]), UsageError);
   await assert.rejects(() => main(["--model", model]), UsageError);
   await assert.rejects(

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { testNeeding } from "./permissions.ts";
 import {
   decodeSafetensors,
   encodeSafetensors,
@@ -239,7 +240,9 @@ hb += b" " * ((8 - len(hb) % 8) % 8)
 open(out + ".st", "wb").write(struct.pack("<Q", len(hb)) + hb + b"".join(blobs))
 `;
 
-Deno.test({
+const test = testNeeding(import.meta.url, "read", "write", "run:python3");
+
+test({
   name:
     "safetensors: an independent Python (stdlib) reader agrees, and we read its file",
   ignore: !(() => {

@@ -11,7 +11,7 @@ import type { ModelWeights } from "../src/model/weights.ts";
 import { quantizeModel } from "../src/model/quantize.ts";
 import { makeConfig } from "../src/model/config.ts";
 
-const REF = "../shared/reference";
+import { runcLogits, stories260KBytes } from "./reference.ts";
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
@@ -37,13 +37,9 @@ function checkAgainstDecode(w: ModelWeights, tokens: number[][], tol: number) {
   }
 }
 
-Deno.test("sequence forward = decode at every position (stories260K) and = run.c logits", async () => {
-  const w = parseLlama2cCheckpoint(
-    await Deno.readFile(`${REF}/models/stories260K.bin`),
-  );
-  const ref = JSON.parse(
-    await Deno.readTextFile(`${REF}/stories260K/logits_once_upon_a_time.json`),
-  );
+Deno.test("sequence forward = decode at every position (stories260K) and = run.c logits", () => {
+  const w = parseLlama2cCheckpoint(stories260KBytes());
+  const ref = runcLogits();
   const prompt: number[] = ref.prompt_token_ids;
   const longer = [...prompt, 300, 25, 411, 1, 290, 260, 70, 500, 2, 450];
   checkAgainstDecode(w, [longer, longer.slice().reverse()], 1e-5);

@@ -6,7 +6,17 @@
 import assert from "node:assert/strict";
 import { parseHTML } from "linkedom";
 import { pageFiles, renderPage } from "../www/site.tsx";
-import { loadSiteData, type SiteData } from "../www/data.ts";
+import type { SiteData } from "../www/data.ts";
+import kvcacheFixture from "../www/fixtures/kvcache.json" with {
+  type: "json",
+};
+import quantFixture from "../www/fixtures/quant.json" with { type: "json" };
+import kvMemoryFixture from "../www/fixtures/kvcache-memory.json" with {
+  type: "json",
+};
+import trainingFixture from "../www/fixtures/training.json" with {
+  type: "json",
+};
 
 type Doc = {
   querySelectorAll(s: string): ArrayLike<
@@ -33,7 +43,15 @@ function rowsOf(doc: Doc, id: string): Record<string, string>[] {
   ).filter((r) => Object.keys(r).length > 0);
 }
 
-const data: SiteData = await loadSiteData("www/fixtures", false);
+// The fixture results, as the site reads them from a results folder.
+const data: SiteData = {
+  kvcache: kvcacheFixture as unknown as SiteData["kvcache"],
+  quant: quantFixture as unknown as SiteData["quant"],
+  kvMemory: kvMemoryFixture as unknown as SiteData["kvMemory"],
+  training: trainingFixture as unknown as SiteData["training"],
+  plots: [],
+  demoModel: false,
+};
 
 Deno.test("every page renders a full HTML document with navigation", () => {
   for (const f of pageFiles()) {
@@ -65,19 +83,46 @@ Deno.test("tables show the JSON values exactly", () => {
   });
 });
 
-Deno.test("the index puts the headline numbers beside the original's", () => {
+Deno.test("the index cards read one way, in words: N× faster / smaller, levels side by side", () => {
   const doc = dom(renderPage("index.html", data)!);
-  const kvCard = doc.querySelector("#card-kv")!.textContent!;
+  const text = (id: string) => doc.querySelector(`#${id}`)!.textContent!;
   const seed50 = data.kvcache!.rows.find((r) =>
     r.model === "seed" && r.length === 50
   )!;
-  assert.match(kvCard, new RegExp(`${seed50.speedup}×`));
-  assert.match(kvCard, /1\.95×/);
-  assert.match(doc.querySelector("#card-compression")!.textContent!, /1\.88×/);
+  assert.ok(text("card-kv").includes(`${seed50.speedup}× faster`));
+  assert.match(text("card-kv"), /original: 1\.95× faster/);
   assert.match(
-    doc.querySelector("#card-perplexity")!.textContent!,
-    /1052\.43 → \+0\.06 \/ \+2\.32/,
+    text("card-compression"),
+    /original: 1\.88× smaller · 1\.88× smaller/,
   );
+  // perplexity: levels (fp32 · int8 · int4), then the change in percent
+  const q = data.quant!.rows.filter((r) => r.model === "seed");
+  const fp32 = q.find((r) => r.config === "fp32")!;
+  const int4 = q.find((r) => r.config === "int4 G32")!;
+  const ppl = text("card-perplexity");
+  assert.ok(ppl.includes(`${fp32.perplexity} · `), ppl);
+  assert.ok(ppl.includes(` · ${int4.perplexity}`), ppl);
+  const change = 100 * (int4.perplexity! / fp32.perplexity! - 1);
+  assert.ok(ppl.includes(`int4 +${change.toFixed(1)}%`), ppl);
+  assert.match(
+    ppl,
+    /original: 1052\.43 · 1052\.49 · 1054\.75 \(\+0\.0%, \+0\.2%/,
+  );
+  assert.doesNotMatch(ppl, /→/);
+  // latency: fp32 time / quantized time, with the word
+  const big = data.quant!.rows.filter((r) => r.model.startsWith("stories15M"));
+  const bigFp = big.find((r) => r.config === "fp32")!;
+  const bigI4 = big.find((r) => r.config === "int4 G32")!;
+  const r4 = bigFp.latencyMs / bigI4.latencyMs;
+  const lat = text("card-latency");
+  assert.ok(
+    lat.includes(
+      r4 >= 1 ? `${r4.toFixed(1)}× faster` : `${(1 / r4).toFixed(1)}× slower`,
+    ),
+    lat,
+  );
+  assert.match(lat, /original: 2\.5× slower · 2\.5× slower/);
+  assert.doesNotMatch(lat, /0\.\d+×/);
 });
 
 Deno.test("pages render without results, saying how to produce them", () => {

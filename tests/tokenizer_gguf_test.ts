@@ -18,7 +18,51 @@ import { ggufTokenizerData, PRE_TOKENIZERS } from "../src/tokenizer/mod.ts";
 import { GgufTokenizer as Gguf } from "../src/tokenizer/gguf_tokenizer.ts";
 import { parseGguf } from "../src/io/gguf.ts";
 
-const DIR = new URL("./testdata/gguf/", import.meta.url);
+// The vectors arrive as module imports: these tests need no permission.
+import vocabLlamaSpm from "./testdata/gguf/vocab/ggml-vocab-llama-spm.gguf" with {
+  type: "bytes",
+};
+import vocabGpt2 from "./testdata/gguf/vocab/ggml-vocab-gpt-2.gguf" with {
+  type: "bytes",
+};
+import vocabPhi3 from "./testdata/gguf/vocab/ggml-vocab-phi-3.gguf" with {
+  type: "bytes",
+};
+import inpLlamaSpm from "./testdata/gguf/vocab/ggml-vocab-llama-spm.gguf.inp" with {
+  type: "text",
+};
+import inpGpt2 from "./testdata/gguf/vocab/ggml-vocab-gpt-2.gguf.inp" with {
+  type: "text",
+};
+import inpPhi3 from "./testdata/gguf/vocab/ggml-vocab-phi-3.gguf.inp" with {
+  type: "text",
+};
+import outLlamaSpm from "./testdata/gguf/vocab/ggml-vocab-llama-spm.gguf.out" with {
+  type: "text",
+};
+import outGpt2 from "./testdata/gguf/vocab/ggml-vocab-gpt-2.gguf.out" with {
+  type: "text",
+};
+import outPhi3 from "./testdata/gguf/vocab/ggml-vocab-phi-3.gguf.out" with {
+  type: "text",
+};
+import detokJson from "./testdata/gguf/detok.json" with { type: "json" };
+import pretokJson from "./testdata/gguf/pretok_gpt2.json" with { type: "json" };
+import stories260KGguf from "./testdata/gguf/models/stories260K-q4_0.gguf" with {
+  type: "bytes",
+};
+import stories260KRef from "./testdata/gguf/models/stories260K-q4_0.ref.json" with {
+  type: "json",
+};
+
+const VOCAB_FILES: Record<
+  string,
+  { gguf: Uint8Array; inp: string; out: string }
+> = {
+  "llama-spm": { gguf: vocabLlamaSpm, inp: inpLlamaSpm, out: outLlamaSpm },
+  "gpt-2": { gguf: vocabGpt2, inp: inpGpt2, out: outGpt2 },
+  "phi-3": { gguf: vocabPhi3, inp: inpPhi3, out: outPhi3 },
+};
 const VOCABS = ["llama-spm", "gpt-2", "phi-3"] as const;
 const SEP = "\n__ggml_vocab_test__\n";
 
@@ -27,7 +71,7 @@ function meta(name: string): Map<string, unknown> {
   let m = metas.get(name);
   if (!m) {
     m = parseGguf(
-      Deno.readFileSync(new URL(`vocab/ggml-vocab-${name}.gguf`, DIR)),
+      VOCAB_FILES[name].gguf,
     ).metadata;
     metas.set(name, m);
   }
@@ -44,14 +88,10 @@ function vocab(name: string): GgufTokenizer {
 }
 
 function vocabTest(name: string): { inputs: string[]; outputs: string[] } {
-  const inp = Deno.readTextFileSync(
-    new URL(`vocab/ggml-vocab-${name}.gguf.inp`, DIR),
-  );
+  const inp = VOCAB_FILES[name].inp;
   const inputs = inp.split(SEP);
   if (inputs.at(-1) === "") inputs.pop();
-  const outputs = Deno.readTextFileSync(
-    new URL(`vocab/ggml-vocab-${name}.gguf.out`, DIR),
-  ).split("\n");
+  const outputs = VOCAB_FILES[name].out.split("\n");
   return { inputs, outputs };
 }
 
@@ -79,13 +119,11 @@ interface DetokData {
   encode11: string[];
   detok: [string, string, string, string, string][];
 }
-const detok: Record<string, DetokData> = JSON.parse(
-  Deno.readTextFileSync(new URL("detok.json", DIR)),
-);
+const detok = detokJson as unknown as Record<string, DetokData>;
 const pretok: {
   inputs: string[];
   groups: { pres: string[]; out00: string[]; out11: string[] }[];
-} = JSON.parse(Deno.readTextFileSync(new URL("pretok_gpt2.json", DIR)));
+} = pretokJson;
 
 for (const name of VOCABS) {
   Deno.test(`vocab ${name}: add_special + parse_special as llama.cpp`, () => {
@@ -170,10 +208,8 @@ Deno.test("every pre-tokenizer on the gpt-2 vocabulary equals llama.cpp", () => 
 });
 
 Deno.test("stories260K GGUF: prompt ids and greedy text as llama.cpp", () => {
-  const bytes = Deno.readFileSync(new URL("models/stories260K-q4_0.gguf", DIR));
-  const ref = JSON.parse(
-    Deno.readTextFileSync(new URL("models/stories260K-q4_0.ref.json", DIR)),
-  );
+  const bytes = stories260KGguf.slice();
+  const ref = structuredClone(stories260KRef);
   const tok = tokenizerFromGguf(parseGguf(bytes).metadata);
   // Generation tokenizes with add_special (BOS per the file).
   assert.deepEqual(tok.encode(ref.prompt), ref.prompt_ids);

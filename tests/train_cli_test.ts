@@ -6,6 +6,10 @@ import { main as evalMain } from "../src/cli/eval.ts";
 import { UsageError } from "../src/cli/common.ts";
 import { loadModelFile } from "../src/io/load_fs.ts";
 import { Rng } from "../src/random.ts";
+import { STORIES260K_PATH, TOK512_PATH } from "./reference.ts";
+import { testNeeding } from "./permissions.ts";
+
+const test = testNeeding(import.meta.url, "read", "write", "env");
 
 const TINY = [
   "--dim",
@@ -37,7 +41,7 @@ async function quietly<T>(f: () => Promise<T>): Promise<string> {
   return lines.join("\n");
 }
 
-Deno.test("train CLI: word and BPE runs on --data, saved archive loads, eval prints perplexity, resume continues", async () => {
+test("train CLI: word and BPE runs on --data, saved archive loads, eval prints perplexity, resume continues", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const rng = new Rng(1);
@@ -54,6 +58,11 @@ Deno.test("train CLI: word and BPE runs on --data, saved archive loads, eval pri
     );
     assert.match(log, /Vocab: 14, Tokens: \d+/);
     assert.match(log, /Model saved to/);
+    // the final figure names what it is measured on
+    assert.match(
+      log,
+      /val perplexity [\d.]+ \(the whole validation split, \d+ tokens in windows of 8\)/,
+    );
     const m = await loadModelFile(out);
     assert.equal(m.config.dim, 16);
     const t = m.training as Record<string, unknown>;
@@ -63,9 +72,18 @@ Deno.test("train CLI: word and BPE runs on --data, saved archive loads, eval pri
 
     const resumed = `${dir}/r.tar.gz`;
     const rlog = await quietly(() =>
-      train(["--resume", out, "--steps", "5", "--out", resumed, "--quiet"])
+      train(["--resume", out, "--steps", "5", "--out", resumed])
     );
     assert.match(rlog, /resuming at step 3/);
+    // the in-training figure names its sample
+    assert.match(
+      rlog,
+      /Step 4\/5, .*Val loss \(\d+ fixed val windows of 8\): [\d.]+ \(ppl [\d.]+\)/,
+    );
+    assert.match(
+      rlog,
+      /Evaluating perplexity on the whole validation split/,
+    );
     assert.equal((await loadModelFile(resumed)).training?.steps, 5);
 
     const ev = await quietly(() =>
@@ -103,7 +121,7 @@ Deno.test("train CLI: word and BPE runs on --data, saved archive loads, eval pri
   }
 });
 
-Deno.test("train/eval CLI: bad flags are one-line usage errors", async () => {
+test("train/eval CLI: bad flags are one-line usage errors", async () => {
   await assert.rejects(() => train(["--preset", "nope"]), UsageError);
   await assert.rejects(() => train(["--positional", "abs"]), UsageError);
   await assert.rejects(() => train(["--lr", "fast"]), UsageError);
@@ -112,9 +130,9 @@ Deno.test("train/eval CLI: bad flags are one-line usage errors", async () => {
     () =>
       evalMain([
         "--model",
-        "../shared/reference/models/stories260K.bin",
+        STORIES260K_PATH,
         "--tokenizer",
-        "../shared/reference/models/tok512.bin",
+        TOK512_PATH,
       ]),
     /--data file.txt is required/,
   );

@@ -3,6 +3,15 @@
 // the TypeScript kernels. Bundles a small entry with `deno bundle`, runs it
 // with `node`; skipped where node is absent.
 import assert from "node:assert/strict";
+import { testNeeding } from "./permissions.ts";
+
+const test = testNeeding(
+  import.meta.url,
+  "read",
+  "write",
+  "run:deno",
+  "run:node",
+);
 
 function hasNode(): boolean {
   try {
@@ -16,7 +25,7 @@ function hasNode(): boolean {
 const root = new URL("../", import.meta.url);
 const entry = (path: string) => JSON.stringify(new URL(path, root).href);
 
-Deno.test({
+test({
   name: "under Node the wasm kernels detect their build and match TypeScript",
   ignore: !hasNode(),
   async fn() {

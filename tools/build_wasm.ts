@@ -11,6 +11,7 @@
  * @module
  */
 import asc from "assemblyscript/asc";
+import { parseFlags, runCli } from "../src/cli/common.ts";
 
 /** Repository-relative path of the kernel source. */
 export const KERNEL_SOURCE = "wasm/kernels.ts";
@@ -94,9 +95,24 @@ export async function buildWasmModuleSource(): Promise<string> {
 }
 
 if (import.meta.main) {
+  await runCli("build:wasm", async () => {
+    const f = parseFlags(
+      Deno.args,
+      {
+        check: { type: "boolean", default: false },
+      },
+      `usage: deno task build:wasm [--check]
+  Compiles wasm/kernels.ts (AssemblyScript) into ${GENERATED_MODULE};
+  --check only compares the committed module with a fresh build.`,
+    );
+    await build(f.check as boolean);
+  });
+}
+
+async function build(check: boolean): Promise<void> {
   const text = await buildWasmModuleSource();
   const target = new URL(GENERATED_MODULE, ROOT);
-  if (Deno.args.includes("--check")) {
+  if (check) {
     const current = await Deno.readTextFile(target).catch(() => "");
     if (current !== text) {
       console.error(`${GENERATED_MODULE} is stale: run deno task build:wasm`);

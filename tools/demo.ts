@@ -4,7 +4,8 @@
  * benchmark (`--quick` unless `--full`) → plots → static site.
  *
  * Usage: `deno task demo [--full] [--retrain] [--llama2c DIR]`
- * (DIR defaults to ../shared/reference/models when it exists.)
+ * (llama2.c's stories260K comes from DIR, else from the repository's copy in
+ * tests/testdata/.)
  *
  * @module
  */
@@ -26,16 +27,17 @@ async function deno(args: string[]): Promise<void> {
 }
 
 async function main(args: string[]): Promise<void> {
-  const f = parseFlags(args, {
-    full: { type: "boolean", default: false },
-    retrain: { type: "boolean", default: false },
-    llama2c: { type: "string" },
-  });
+  const f = parseFlags(
+    args,
+    {
+      full: { type: "boolean", default: false },
+      retrain: { type: "boolean", default: false },
+      llama2c: { type: "string" },
+    },
+    "usage: deno task demo [--full] [--retrain] [--llama2c DIR]\n  train (seed preset) → generate → quantize → bench (--quick unless --full) → plots → site:build",
+  );
   const started = performance.now();
-  const llama2c = (f.llama2c as string | undefined) ??
-    (existsSync("../shared/reference/models/stories260K.bin")
-      ? "../shared/reference/models"
-      : undefined);
+  const llama2c = f.llama2c as string | undefined;
   const stages: [string, () => Promise<void>][] = [
     ["train the seed model", async () => {
       if (existsSync(MODEL) && !f.retrain) {
@@ -77,14 +79,13 @@ async function main(args: string[]): Promise<void> {
     }],
     [`benchmark (${f.full ? "full" : "--quick"})`, () =>
       deno([
-        "run",
-        "-A",
-        "bench/report.ts",
+        "task",
+        "bench",
         ...(f.full ? [] : ["--quick"]),
         ...(llama2c ? ["--llama2c", llama2c] : []),
       ])],
-    ["plots", () => deno(["run", "-A", "bench/plot.ts"])],
-    ["site", () => deno(["run", "-A", "www/build.ts"])],
+    ["plots", () => deno(["task", "plot"])],
+    ["site", () => deno(["task", "site:build"])],
   ];
   for (const [i, [name, run]] of stages.entries()) {
     const t0 = performance.now();

@@ -9,12 +9,16 @@ import { buildSite } from "./site.tsx";
 
 if (import.meta.main) {
   await runCli("site:build", async () => {
-    const f = parseFlags(Deno.args, {
-      data: { type: "string", default: "out" },
-      out: { type: "string", default: "www/_site" },
-      model: { type: "string", default: "dist/model-int4.tar.gz" },
-      "no-bundle": { type: "boolean", default: false },
-    });
+    const f = parseFlags(
+      Deno.args,
+      {
+        data: { type: "string", default: "out" },
+        out: { type: "string", default: "www/_site" },
+        model: { type: "string", default: "dist/model-int4.tar.gz" },
+        "no-bundle": { type: "boolean", default: false },
+      },
+      "usage: deno task site:build [--data out] [--out www/_site] [--model dist/model-int4.tar.gz] [--no-bundle]\n  Writes the static results site (the live demo page needs it served: deno task site).",
+    );
     await buildSite({
       dataDir: f.data as string,
       siteDir: f.out as string,

@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { numberFlag, parseFlags, runCli } from "../src/cli/common.ts";
+import {
+  numberFlag,
+  parseFlags,
+  runCli,
+  UsageError,
+} from "../src/cli/common.ts";
 import { buildSite, renderPage } from "./site.tsx";
 import { loadSiteData } from "./data.ts";
 
@@ -33,41 +38,124 @@ export interface ServeOptions {
   signal?: AbortSignal;
 }
 
-/** Serves the built site on 127.0.0.1; returns the running server. */
+/**
+ * Headers on every answer: no MIME sniffing, and a Content-Security-Policy
+ * allowing only the site's own files (the inline stylesheet, the demo's
+ * module script and its WebAssembly compilation included).
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+  "content-security-policy": [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; "),
+};
+
+function answer(
+  body: BodyInit | null,
+  status: number,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(body, {
+    status,
+    headers: {
+      "content-type": "text/plain; charset=utf-8",
+      ...SECURITY_HEADERS,
+      ...headers,
+    },
+  });
+}
+
+/** The regular file at `path`, following `dir/` to `dir/index.html`; null if none. */
+async function regularFile(path: string): Promise<string | null> {
+  try {
+    const st = await Deno.stat(path);
+    if (st.isFile) return path;
+    if (st.isDirectory) return await regularFile(`${path}/index.html`);
+  } catch { /* missing */ }
+  return null;
+}
+
+/**
+ * Serves the built site on 127.0.0.1; returns the running server. Only GET
+ * and HEAD (else 405); a malformed path is a 400, a path with `..` or one
+ * that is not a regular file in the site a 404 or 400, never a partial
+ * answer.
+ */
 export function serveSite(opts: ServeOptions): Deno.HttpServer<Deno.NetAddr> {
   return Deno.serve({
     hostname: "127.0.0.1",
     port: opts.port ?? 8000,
     signal: opts.signal,
     onListen: () => {},
+    onError: () => answer("internal error\n", 500),
   }, async (req) => {
-    let path = decodeURIComponent(new URL(req.url).pathname);
-    if (path.endsWith("/")) path += "index.html";
-    if (path.split("/").includes("..")) {
-      return new Response("bad path", { status: 400 });
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return answer("method not allowed\n", 405, { allow: "GET, HEAD" });
     }
+    const head = req.method === "HEAD";
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url).pathname);
+    } catch {
+      return answer("bad path: malformed percent-escape\n", 400);
+    }
+    if (path.split("/").includes("..") || path.includes("\0")) {
+      return answer("bad path\n", 400);
+    }
+    if (path.endsWith("/")) path += "index.html";
     const file = path.slice(1);
     if (opts.liveData && file.endsWith(".html")) {
-      const model = await Deno.stat(`${opts.root}/models/model-int4.tar.gz`)
-        .then(() => true, () => false);
-      const html = renderPage(file, await loadSiteData(opts.liveData, model));
+      const model = await regularFile(`${opts.root}/models/model-int4.tar.gz`);
+      const html = renderPage(
+        file,
+        await loadSiteData(opts.liveData, model !== null),
+      );
       if (html !== null) {
-        return new Response(html, { headers: { "content-type": TYPES.html } });
+        return answer(head ? null : html, 200, { "content-type": TYPES.html });
       }
     }
-    try {
-      const f = await Deno.open(`${opts.root}/${file}`, { read: true });
-      const ext = file.slice(file.lastIndexOf(".") + 1);
-      return new Response(f.readable, {
-        headers: {
-          "content-type": TYPES[ext] ?? "application/octet-stream",
-          "cache-control": "no-cache",
-        },
-      });
-    } catch {
-      return new Response("not found", { status: 404 });
+    const found = await regularFile(`${opts.root}/${file}`);
+    if (found === null) return answer("not found\n", 404);
+    const ext = found.slice(found.lastIndexOf(".") + 1);
+    const headers = {
+      "content-type": TYPES[ext] ?? "application/octet-stream",
+      "cache-control": "no-cache",
+    };
+    const f = await Deno.open(found, { read: true });
+    const size = (await f.stat()).size;
+    const sized = { ...headers, "content-length": String(size) };
+    if (head) {
+      f.close();
+      return answer(null, 200, sized);
     }
+    return answer(f.readable, 200, sized);
   });
+}
+
+const USAGE =
+  "usage: deno task site [--port 8000] [--data out] [--dir www/_site] [--model dist/model-int4.tar.gz]";
+
+/** Fails with one line when 127.0.0.1:`port` is taken (checked before building). */
+function checkPortFree(port: number): void {
+  if (port === 0) return;
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new UsageError(
+        `port ${port} on 127.0.0.1 is in use (choose another with --port)`,
+      );
+    }
+    throw e;
+  }
 }
 
 if (import.meta.main) {
@@ -77,19 +165,35 @@ if (import.meta.main) {
       data: { type: "string", default: "out" },
       dir: { type: "string", default: "www/_site" },
       model: { type: "string", default: "dist/model-int4.tar.gz" },
+      help: { type: "boolean", short: "h" },
     });
-    const port = numberFlag(f, "port", 8000, { integer: true, min: 0 });
+    if (f.help) {
+      console.log(USAGE);
+      return;
+    }
+    const port = numberFlag(f, "port", 8000, {
+      integer: true,
+      min: 0,
+      max: 65535,
+    });
+    checkPortFree(port);
     await buildSite({
       dataDir: f.data as string,
       siteDir: f.dir as string,
       demoModel: f.model as string,
       log: (l) => console.log(l),
     });
-    const server = serveSite({
-      root: f.dir as string,
-      port,
-      liveData: f.data as string,
-    });
+    let server: Deno.HttpServer<Deno.NetAddr>;
+    try {
+      server = serveSite({
+        root: f.dir as string,
+        port,
+        liveData: f.data as string,
+      });
+    } catch (e) {
+      if (e instanceof Deno.errors.AddrInUse) checkPortFree(port);
+      throw e;
+    }
     console.log(`serving http://127.0.0.1:${server.addr.port}/ (Ctrl-C stops)`);
     await server.finished;
   });

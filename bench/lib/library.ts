@@ -18,6 +18,14 @@ import { modelByteSize, quantizeModel } from "../../src/model/quantize.ts";
 import { perplexity as libraryPerplexity } from "../../src/eval/perplexity.ts";
 import { loadModelFile, saveModelFile } from "../../src/io/load_fs.ts";
 import { loadCorpus } from "../../src/data/brown_fs.ts";
+import { loadModel } from "../../src/io/load.ts";
+import stories260KBin from "../../tests/testdata/stories260K.bin" with {
+  type: "bytes",
+};
+import tok512Bin from "../../tests/testdata/tok512.bin" with { type: "bytes" };
+import tokenizer32kBin from "../../tests/testdata/tokenizer.bin" with {
+  type: "bytes",
+};
 
 /** A model under benchmark. */
 export interface BenchModel {
@@ -73,12 +81,21 @@ export const FIXED_TEXT =
   "Sue saw the ball behind the tree and gave it back to Tom. Tom was very happy. " +
   'He said, "Thank you, Sue! You are a good friend." They played with the ball together until the sun went down.';
 
-/** stories260K from a llama2.c directory (stories260K.bin + tok512.bin). */
-export async function loadStories260K(dir: string): Promise<BenchModel> {
-  const { weights, tokenizer } = await loadModelFile(
-    `${dir}/stories260K.bin`,
-    { tokenizer: `${dir}/tok512.bin` },
-  );
+/**
+ * stories260K: from a llama2.c directory (stories260K.bin + tok512.bin), or
+ * the repository's copy in tests/testdata/ when `dir` is omitted (a module
+ * import, so no read permission is needed).
+ */
+export async function loadStories260K(dir?: string): Promise<BenchModel> {
+  const { weights, tokenizer } = dir
+    ? await loadModelFile(`${dir}/stories260K.bin`, {
+      tokenizer: `${dir}/tok512.bin`,
+    })
+    : await loadModel(stories260KBin.slice(), {
+      name: "stories260K.bin",
+      tokenizer: tok512Bin.slice(),
+      tokenizerName: "tok512.bin",
+    });
   return {
     name: "stories260K",
     weights,
@@ -88,15 +105,20 @@ export async function loadStories260K(dir: string): Promise<BenchModel> {
   };
 }
 
-/** The 32000-token llama2.c tokenizer, if `dir` has it. */
+/**
+ * The 32000-token llama2.c tokenizer: `dir/tokenizer.bin` if `dir` has it,
+ * the repository's copy when `dir` is omitted.
+ */
 export async function loadLlama2cTokenizer32k(
-  dir: string,
+  dir?: string,
 ): Promise<Tokenizer | null> {
   try {
-    return parseLlama2cTokenizer(await Deno.readFile(`${dir}/tokenizer.bin`), {
-      vocabSize: 32000,
-      name: "tokenizer.bin",
-    });
+    return parseLlama2cTokenizer(
+      dir
+        ? await Deno.readFile(`${dir}/tokenizer.bin`)
+        : tokenizer32kBin.slice(),
+      { vocabSize: 32000, name: "tokenizer.bin" },
+    );
   } catch {
     return null;
   }

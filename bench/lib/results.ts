@@ -4,6 +4,7 @@
  *
  * @module
  */
+import os from "node:os";
 
 /** Where and how a result file was measured. */
 export interface RunMeta {
@@ -36,6 +37,8 @@ export interface KvRow {
   withoutCacheMs: number;
   withoutCacheStdMs: number;
   speedup: number;
+  /** Kernels of the matrices on both sides ("js", "wasm-relaxed", …). */
+  backend?: string;
 }
 
 /** One row of `out/quant.json`. */
@@ -51,6 +54,8 @@ export interface QuantRow {
   tokensPerSecond: number;
   /** What the perplexity was measured on. */
   perplexityOn: string;
+  /** Kernels of the matrices ("js", "wasm-relaxed", …). */
+  backend?: string;
 }
 
 /** One row of `out/kvcache-memory.json`. */
@@ -100,19 +105,24 @@ export async function readResults(dir: string): Promise<Results> {
   };
 }
 
+/**
+ * The CPU model as the OS reports it (measured on this machine, never
+ * quoted); needs `--allow-sys=cpus`, which the bench tasks grant.
+ */
+export function cpuModel(): string {
+  const granted = Deno.permissions.querySync({ name: "sys", kind: "cpus" });
+  if (granted.state !== "granted") return "unknown (no --allow-sys=cpus)";
+  return os.cpus()[0]?.model?.trim() || "unknown";
+}
+
 /** Collects the run metadata for result files. */
 export function runMeta(backend: string, quick: boolean): RunMeta {
-  let cpu = "unknown";
-  try {
-    const info = Deno.readTextFileSync("/proc/cpuinfo");
-    cpu = /model name\s*:\s*(.*)/.exec(info)?.[1]?.trim() ?? cpu;
-  } catch { /* not Linux */ }
   return {
     date: new Date().toISOString(),
     deno: Deno.version.deno,
     v8: Deno.version.v8,
     os: `${Deno.build.os} ${Deno.build.arch}`,
-    cpu,
+    cpu: cpuModel(),
     cores: navigator.hardwareConcurrency,
     backend,
     quick,

@@ -21,16 +21,53 @@ export class UsageError extends Error {
 export type FlagOptions = NonNullable<ParseArgsConfig["options"]>;
 
 /**
+ * Thrown by {@linkcode parseFlags} for `--help` / `-h`; {@linkcode runCli}
+ * prints the usage on stdout and exits with code 0.
+ */
+export class HelpRequested extends Error {
+  /** @param usage the command's usage text */
+  constructor(readonly usage: string) {
+    super(usage);
+    this.name = "HelpRequested";
+  }
+}
+
+// A value such as "-1", "-0.5", "-1e3" or "-Infinity".
+const NEGATIVE_NUMBER = /^-(\d|\.\d|Infinity$)/;
+
+/**
  * Parses `args` strictly; unknown flags or missing values become a
- * {@linkcode UsageError}. Values stay strings: use {@linkcode numberFlag}.
+ * {@linkcode UsageError}. Values stay strings: use {@linkcode numberFlag}. A
+ * negative number after a flag that takes a value is that value
+ * (`--max-tokens -1`), so the range check can name it. With `usage`,
+ * `--help` / `-h` throws {@linkcode HelpRequested}.
  */
 export function parseFlags(
   args: string[],
   options: FlagOptions,
+  usage?: string,
 ): Record<string, string | boolean | string[] | undefined> {
+  if (usage !== undefined && !options.help) {
+    if (args.some((a) => a === "--help" || a === "-h")) {
+      throw new HelpRequested(usage);
+    }
+  }
+  // node:util reads "-1" as an option; join it to its flag instead
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const name = a.startsWith("--") ? a.slice(2) : undefined;
+    if (
+      name !== undefined && !name.includes("=") &&
+      options[name]?.type === "string" && i + 1 < args.length &&
+      NEGATIVE_NUMBER.test(args[i + 1])
+    ) {
+      joined.push(`${a}=${args[++i]}`);
+    } else joined.push(a);
+  }
   try {
     const { values, positionals } = parseArgs({
-      args,
+      args: joined,
       options,
       strict: true,
       allowPositionals: true,
@@ -41,7 +78,15 @@ export function parseFlags(
     return values as Record<string, string | boolean | string[] | undefined>;
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError((e as Error).message.split("\n")[0]);
+    const err = e as Error & { code?: string };
+    // node's own texts run on (and quote unevenly); say it in one line
+    const flag = /'([^']+)'/.exec(err.message)?.[1];
+    if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) {
+      throw new UsageError(
+        `unknown option ${flag}${usage !== undefined ? " (see --help)" : ""}`,
+      );
+    }
+    throw new UsageError(err.message.split("\n")[0]);
   }
 }
 
@@ -85,6 +130,10 @@ export async function runCli(
   try {
     await main();
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      console.log(e.usage);
+      return;
+    }
     if (
       e instanceof TinyLlmError || e instanceof UsageError ||
       e instanceof Deno.errors.NotFound ||
@@ -94,6 +143,40 @@ export async function runCli(
       console.error(`${name}: error: ${(e as Error).message.split("\n")[0]}`);
       Deno.exit(1);
     }
+    if (e instanceof Deno.errors.NotCapable) {
+      // e.g. `Requires read access to "m.bin", run again with the --allow-read flag`
+      console.error(
+        `${name}: error: missing permission: ${
+          (e as Error).message.split("\n")[0]
+        } (the deno task of the same name grants what it needs)`,
+      );
+      Deno.exit(1);
+    }
     throw e;
   }
+}
+
+/**
+ * A progress callback for long synchronous work (an evaluation): on a
+ * terminal it redraws `label 45%` in place on stderr (written synchronously,
+ * so it shows while the work runs); elsewhere it stays silent. `done()`
+ * clears the line.
+ */
+export function progressLine(
+  label: string,
+): { update(done: number, total: number): void; done(): void } {
+  const tty = Deno.stderr.isTerminal();
+  const enc = new TextEncoder();
+  let last = -1;
+  return {
+    update(done, total) {
+      const pct = Math.floor((100 * done) / Math.max(total, 1));
+      if (!tty || pct === last) return;
+      last = pct;
+      Deno.stderr.writeSync(enc.encode(`\r\x1b[K${label} ${pct}%`));
+    },
+    done() {
+      if (tty && last >= 0) Deno.stderr.writeSync(enc.encode("\r\x1b[K"));
+    },
+  };
 }

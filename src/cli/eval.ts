@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { numberFlag, parseFlags, UsageError } from "./common.ts";
+import { numberFlag, parseFlags, progressLine, UsageError } from "./common.ts";
 import { loadModelFile } from "../io/load_fs.ts";
 import { loadCorpus } from "../data/brown_fs.ts";
 import { WordTokenizer } from "../tokenizer/word.ts";
@@ -44,7 +44,11 @@ export async function main(args: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  if (typeof v.model !== "string") throw new UsageError("--model is required");
+  if (typeof v.model !== "string") {
+    throw new UsageError(
+      `--model is required (${HELP.split("\n")[0]} …; see --help)`,
+    );
+  }
   const split = v.split ?? "val";
   if (split !== "val" && split !== "test") {
     throw new UsageError(`--split must be val or test, got "${split}"`);
@@ -92,7 +96,15 @@ export async function main(args: string[]): Promise<void> {
   });
   const batch = numberFlag(v, "batch", 8, { integer: true, min: 1 });
   const t0 = performance.now();
-  const r = perplexity(weights, stream, { seqLen, batch, words, cache });
+  const progress = progressLine("evaluating");
+  const r = perplexity(weights, stream, {
+    seqLen,
+    batch,
+    words,
+    cache,
+    onProgress: v.json ? undefined : progress.update,
+  });
+  progress.done();
   const seconds = (performance.now() - t0) / 1000;
   const unk = tok instanceof WordTokenizer
     ? stream.filter((id) => id === tok.unkId).length / (stream.length - 1)

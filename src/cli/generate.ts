@@ -14,9 +14,23 @@ import type { Backend } from "../backend.ts";
 import { loadModelFile } from "../io/load_fs.ts";
 import { generate, type GenerateOptions } from "../generate/generate.ts";
 import { bindKernels } from "../model/bind.ts";
+import { Llama2cTokenizer } from "../tokenizer/llama2c.ts";
+import type { Tokenizer } from "../tokenizer/types.ts";
 
 const USAGE =
-  "usage: generate --model M.bin|M.tar.gz|M.gguf [--tokenizer T.bin] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--no-cache | --cache fp32|f16|int8|ring:N] [--backend auto|wasm|js] (a GGUF model's default cache is f16, as llama.cpp)";
+  "usage: generate --model M.bin|M.tar.gz|M.gguf [--tokenizer T.bin] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--no-cache | --cache fp32|f16|int8|ring:N] [--backend auto|wasm|js] [--suppress-unk] (a GGUF model's default cache is f16, as llama.cpp)";
+
+/** The tokenizer's `<unk>` id(s): never useful to print. */
+function unkIds(tokenizer: Tokenizer): number[] {
+  const id = (tokenizer as { unkId?: unknown }).unkId;
+  if (typeof id === "number" && Number.isInteger(id) && id >= 0) return [id];
+  // llama2.c tokenizers keep "<unk>" as id 0
+  if (
+    tokenizer instanceof Llama2cTokenizer &&
+    new TextDecoder().decode(tokenizer.piece(0)) === "<unk>"
+  ) return [0];
+  return [];
+}
 
 /**
  * Runs `generate` with command-line flags.
@@ -40,6 +54,7 @@ export async function main(args: string[]): Promise<void> {
     "no-cache": { type: "boolean", default: false },
     cache: { type: "string" },
     backend: { type: "string", default: "auto" },
+    "suppress-unk": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   });
   if (v.help) {
@@ -84,7 +99,17 @@ export async function main(args: string[]): Promise<void> {
   if (loaded.source === "gguf" && v.cache === undefined && !v["no-cache"]) {
     cache = "f16";
   }
+  let suppressTokens: number[] = [];
+  if (v["suppress-unk"]) {
+    suppressTokens = unkIds(loaded.tokenizer);
+    if (suppressTokens.length === 0) {
+      throw new UsageError(
+        `--suppress-unk: the ${loaded.tokenizer.kind} tokenizer has no <unk> token`,
+      );
+    }
+  }
   const options: GenerateOptions = {
+    suppressTokens,
     maxTokens,
     temperature,
     topK,

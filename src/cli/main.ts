@@ -8,12 +8,12 @@
  *
  * @example Generate from a llama2.c checkpoint
  * ```sh
- * deno run -A jsr:@proj/tinyllm/cli generate --model stories260K.bin --tokenizer tok512.bin --prompt "Once upon a time"
+ * deno run --allow-read jsr:@proj/tinyllm/cli generate --model stories260K.bin --tokenizer tok512.bin --prompt "Once upon a time"
  * ```
  *
  * @module
  */
-import { runCli, UsageError } from "./common.ts";
+import { HelpRequested, runCli, UsageError } from "./common.ts";
 
 type Command = (args: string[]) => Promise<void>;
 
@@ -42,6 +42,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
  */
 export async function main(args: string[]): Promise<void> {
   const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h") {
+    const usage = `usage: tinyllm <command> [flags]  (commands: ${
+      Object.keys(COMMANDS).join(", ")
+    }; <command> --help for its flags)`;
+    if (name === undefined) throw new UsageError(usage.slice(7));
+    throw new HelpRequested(usage);
+  }
   const load = name === undefined ? undefined : COMMANDS[name];
   if (!load) {
     throw new UsageError(

@@ -8,7 +8,12 @@
  *
  * @module
  */
-import { baseName, readFileNamed, writeFileAtomic } from "../files_fs.ts";
+import {
+  baseName,
+  readFileNamed,
+  refuseOverwritingInput,
+  writeFileAtomic,
+} from "../files_fs.ts";
 import { isGguf, parseGguf } from "../io/gguf.ts";
 import { quantizeGguf } from "../io/gguf_quantize.ts";
 import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
@@ -117,9 +122,10 @@ export async function main(args: string[]): Promise<void> {
   }
   const out = (v.out as string | undefined) ??
     defaultOut(model, type.name, granularity);
-  if (out === model) {
-    throw new UsageError(`--out must differ from --model (${model})`);
-  }
+  await refuseOverwritingInput(out, {
+    "--model": model,
+    "--tokenizer": v.tokenizer as string | undefined,
+  });
 
   const t0 = performance.now();
   if (await startsWithGguf(model)) {

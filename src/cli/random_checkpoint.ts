@@ -18,6 +18,13 @@ import { LLAMA2C_SHAPES } from "../model/shapes.ts";
 
 const SHAPES: Readonly<Record<string, ModelConfig>> = LLAMA2C_SHAPES;
 
+const USAGE =
+  `usage: random-checkpoint --out R.bin [--shape 15M|42M|260K] [--seed S]
+  [--dim N] [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--vocab N]
+  [--seq-len N] [--unshared-classifier]
+  Writes a seeded random-weight llama2.c checkpoint of that shape (weights
+  N(0, 0.02²), RMSNorm gains 1), for benchmarks: speed depends only on shape.`;
+
 /**
  * Runs `random-checkpoint` with command-line flags.
  *
@@ -40,9 +47,13 @@ export async function main(args: string[]): Promise<void> {
     "unshared-classifier": { type: "boolean", default: false },
     seed: { type: "string" },
     out: { type: "string" },
-  });
+  }, USAGE);
   if (typeof v.out !== "string") {
-    throw new UsageError("--out is required (the .bin file to write)");
+    throw new UsageError(
+      `--out is required, the .bin file to write (${
+        USAGE.split("\n")[0]
+      } …; see --help)`,
+    );
   }
   const shapeName = (v.shape ?? "15M") as string;
   const base = SHAPES[shapeName];

@@ -11,7 +11,7 @@
  */
 // @ts-types="@types/cli-progress"
 import cliProgress from "cli-progress";
-import { numberFlag, parseFlags, UsageError } from "./common.ts";
+import { numberFlag, parseFlags, progressLine, UsageError } from "./common.ts";
 import {
   type ConfigShape,
   makeConfig,
@@ -33,6 +33,7 @@ import { perplexity } from "../eval/perplexity.ts";
 import { trainKernels } from "../tensor/train_kernels.ts";
 import { checkpointInput, resumeState } from "../train/checkpoint.ts";
 import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
+import { refuseOverwritingInput } from "../files_fs.ts";
 
 /** Everything a run is made of: model shape, data, optimisation. */
 export interface RunSettings {
@@ -173,6 +174,20 @@ const FLAGS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** The flags that may accompany --resume; the rest are the saved run's. */
+const RESUME_FLAGS = new Set([
+  "resume",
+  "steps",
+  "eval-every",
+  "log-every",
+  "eval-tokens",
+  "save-every",
+  "out",
+  "backend",
+  "quiet",
+  "help",
+]);
+
 const HELP = `usage: tinyllm train [--preset seed|brown] [flags]
   model:  --dim N --layers N --heads N --kv-heads N --hidden N --seq-len N
           --positional rope|learned --shared-classifier true|false
@@ -296,7 +311,27 @@ export async function main(args: string[]): Promise<void> {
   let settings: RunSettings;
   let resume: TrainerState | undefined;
   let tokenizer: Tokenizer | undefined;
+  // continuing a run in place (--resume M --out M) is how training goes on;
+  // replacing the corpus file is not
+  await refuseOverwritingInput(out, {
+    "--data": typeof v.data === "string" && v.data !== "brown"
+      ? v.data
+      : undefined,
+  });
   if (typeof v.resume === "string") {
+    const changed = Object.keys(v).filter((k) =>
+      v[k] !== undefined && !RESUME_FLAGS.has(k)
+    );
+    if (changed.length > 0) {
+      throw new UsageError(
+        `${
+          changed.map((k) => `--${k}`).join(", ")
+        } cannot change on --resume: the run continues with the settings saved in ${v.resume} (only ${
+          [...RESUME_FLAGS].filter((k) => k !== "resume" && k !== "help")
+            .map((k) => `--${k}`).join(", ")
+        } may be given)`,
+      );
+    }
     const loaded = await loadModelFile(v.resume);
     const saved = loaded.training?.settings as RunSettings | undefined;
     if (!saved || typeof saved !== "object" || !saved.model || !saved.hyper) {
@@ -389,6 +424,8 @@ export async function main(args: string[]): Promise<void> {
     console.log(text);
   };
   let lastYield = performance.now();
+  // the in-training validation figure: the same fixed windows every time
+  const sampled = `${h.evalBatches * h.batch} fixed val windows of ${h.seqLen}`;
   const onStep = async (s: StepInfo) => {
     const k = s.step - 1; // the original printed 0-based steps
     if (k % settings.logEvery === 0 || s.valLoss !== null) {
@@ -397,7 +434,7 @@ export async function main(args: string[]): Promise<void> {
           s.lr.toFixed(6)
         }` +
           (s.valLoss !== null
-            ? `, Val loss: ${fmt(s.valLoss)} (ppl ${
+            ? `, Val loss (${sampled}): ${fmt(s.valLoss)} (ppl ${
               fmt(Math.exp(s.valLoss), 1)
             })`
             : "") +
@@ -426,24 +463,32 @@ export async function main(args: string[]): Promise<void> {
   const evalStream = settings.evalTokens > 0
     ? val.subarray(0, settings.evalTokens)
     : val;
+  // what the final figure is measured on, said where it is printed
+  const evalSet = `${
+    evalStream.length === val.length
+      ? "the whole validation split"
+      : "the start of the validation split"
+  }, ${evalStream.length - 1} tokens in windows of ${h.seqLen}`;
+  if (!quiet) console.log(`Evaluating perplexity on ${evalSet}…`);
+  const progress = progressLine("evaluating");
   const ppl = perplexity(trainer.weights, evalStream, {
     seqLen: h.seqLen,
     batch: h.batch,
+    onProgress: quiet ? undefined : progress.update,
     // word tokens are words; other tokenizers divide by the split's words
     words: settings.tokenizer === "word"
       ? undefined
       : countWords(corpus.val.text, evalStream.length, val.length),
   });
+  progress.done();
   console.log(
     `Training done: ${trainer.step} steps, train loss ${
       fmt(result.trainLoss, 3)
-    }, ` +
+    } (last ${Math.min(10, trainer.step)} batches), ` +
       `val loss ${fmt(Math.log(ppl.perToken), 3)}, val perplexity ${
         fmt(ppl.perToken, 1)
       } ` +
-      `(${ppl.tokens} tokens, windows of ${ppl.seqLen}), ${
-        fmt(result.tokensPerSec, 0)
-      } tok/s (${kernels.backend})`,
+      `(${evalSet}), ${fmt(result.tokensPerSec, 0)} tok/s (${kernels.backend})`,
   );
   const training = {
     ...base,

@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { FormatError } from "../errors.ts";
+import { readFileNamed } from "../files_fs.ts";
 import {
   BROWN_FILE_PATTERN,
   brownCorpus,
@@ -64,7 +65,7 @@ export async function loadBrownCorpus(dir?: string): Promise<Corpus> {
 
 /** A UTF-8 text file split 90/5/5 in order by characters (cuts at whitespace). */
 export async function loadTextCorpus(path: string): Promise<Corpus> {
-  const bytes = await Deno.readFile(path);
+  const bytes = await readFileNamed(path, "data");
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);

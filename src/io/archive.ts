@@ -29,7 +29,7 @@
  *
  * @module
  */
-import { createTar, parseTar } from "nanotar";
+import { createTar } from "nanotar";
 import { bytesOf } from "../bytes.ts";
 import { ConfigError, FormatError, ShapeError } from "../errors.ts";
 import { assembleWeights, linearOf } from "../model/build.ts";
@@ -130,8 +130,25 @@ export async function gzipBytes(
 }
 
 /**
- * gunzips bytes with the built-in DecompressionStream.
- * @throws {FormatError} when the bytes are not complete gzip data
+ * Slices of `bytes`, handed out on demand (so the inflater, which expands
+ * each input chunk whole, never runs far ahead of the reader).
+ */
+function sliced(bytes: Uint8Array): ReadableStream<Uint8Array<ArrayBuffer>> {
+  let at = 0;
+  return new ReadableStream<Uint8Array<ArrayBuffer>>({
+    pull(c) {
+      if (at >= bytes.length) return c.close();
+      c.enqueue(bytes.slice(at, at + INFLATE_SLICE));
+      at += INFLATE_SLICE;
+    },
+  }, { highWaterMark: 0 });
+}
+
+/**
+ * gunzips bytes with the built-in DecompressionStream, stopping with a
+ * {@linkcode FormatError} once the output passes `maxBytes` (default: 256
+ * times the input plus 64 MiB), so a small "gzip bomb" never fills memory.
+ * @throws {FormatError} when the bytes are not complete gzip data, or inflate too far
  *
  * @example
  * ```ts
@@ -142,18 +159,41 @@ export async function gzipBytes(
 export async function gunzipBytes(
   bytes: Uint8Array,
   name = "archive",
+  maxBytes: number = MAX_INFLATION * bytes.length + INFLATION_ALLOWANCE,
 ): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = sliced(bytes).pipeThrough(new DecompressionStream("gzip"))
+    .getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
   try {
-    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
-      .pipeThrough(new DecompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      total += r.value.length;
+      if (total > maxBytes) {
+        throw new FormatError(
+          `${name}: inflates to more than ${maxBytes} bytes (a gzip bomb?)`,
+        );
+      }
+      chunks.push(r.value);
+    }
   } catch (e) {
+    if (e instanceof FormatError) throw e;
     throw new FormatError(
       `${name}: not a complete gzip file (${
         (e as Error).message.split("\n")[0]
       })`,
     );
+  } finally {
+    await reader.cancel().catch(() => {});
   }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
 }
 
 function sameMatrix(a: QMatrix, b: QMatrix): boolean {
@@ -323,42 +363,234 @@ export async function saveModelArchive(
   return await gzipBytes(tar);
 }
 
+/** Largest `config.json` accepted. */
+const MAX_CONFIG_BYTES = 1 << 20;
+/** Largest `tokenizer.json` / `training.json` / other member accepted. */
+const MAX_TEXT_MEMBER_BYTES = 256 << 20;
+/** Largest safetensors member when no config.json came before it. */
+const MAX_UNSIZED_TENSORS_BYTES = 2 ** 31;
+/** Slack for safetensors headers, padding and alignment. */
+const TENSORS_SLACK = 16 << 20;
 /**
- * Lists an archive's members (name → bytes) after checking it is a complete
- * gzip'd tar.
- *
- * @throws {FormatError} when the bytes are not a gzip'd tar or a member is truncated
+ * Model data compresses little (trained fp32 or int8/int4 weights: 1-1.3×),
+ * so no member may inflate to more than this many times the whole file
+ * (plus a fixed allowance): it bounds what a crafted config.json could
+ * otherwise claim.
  */
-export async function readArchiveMembers(
+const MAX_INFLATION = 256;
+const INFLATION_ALLOWANCE = 64 << 20;
+/** Compressed bytes handed to the inflater at a time (≤ ~16 MiB out). */
+const INFLATE_SLICE = 16 << 10;
+/** Zero blocks read after the end-of-archive marker before stopping. */
+const TRAILING_BLOCKS = 32;
+
+/**
+ * An upper bound on the parameters a config.json describes (every matrix at
+ * its largest: kv = dim, an unshared classifier, biases, positions), or null
+ * when its fields are not plain positive integers.
+ */
+function paramBound(configJson: Uint8Array): number | null {
+  let c: Record<string, unknown>;
+  try {
+    c = JSON.parse(new TextDecoder().decode(configJson));
+  } catch {
+    return null;
+  }
+  const n = (k: string) => {
+    const v = c?.[k];
+    return typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? v : null;
+  };
+  const [dim, hidden, layers, vocab, seq] = [
+    "dim",
+    "hiddenDim",
+    "nLayers",
+    "vocabSize",
+    "seqLen",
+  ].map(n);
+  if (!dim || !hidden || !layers || !vocab || !seq) return null;
+  const perLayer = 4 * dim * dim + 3 * dim * hidden + 5 * dim;
+  return 2 * vocab * dim + seq * dim + layers * perLayer + dim;
+}
+
+/** The most bytes member `member` may declare (its tar header's size). */
+function memberLimit(member: string, params: number | null): number {
+  if (member === "config.json") return MAX_CONFIG_BYTES;
+  // a weight needs at most 8 bytes (int8 with one fp32 scale per weight
+  // is 5); the optimizer keeps two fp32 moments per parameter
+  if (member === "model.safetensors") {
+    return params === null
+      ? MAX_UNSIZED_TENSORS_BYTES
+      : 8 * params + TENSORS_SLACK;
+  }
+  if (member === "optimizer.safetensors") {
+    return params === null
+      ? MAX_UNSIZED_TENSORS_BYTES
+      : 8 * params + TENSORS_SLACK;
+  }
+  return MAX_TEXT_MEMBER_BYTES;
+}
+
+function tarString(block: Uint8Array, off: number, len: number): string {
+  let end = off;
+  while (end < off + len && block[end] !== 0) end++;
+  return new TextDecoder().decode(block.subarray(off, end));
+}
+
+function tarNumber(block: Uint8Array, off: number, len: number): number {
+  const s = tarString(block, off, len).trim();
+  if (!/^[0-7]*$/.test(s)) return NaN;
+  return s === "" ? 0 : parseInt(s, 8);
+}
+
+/**
+ * Inflates a gzip'd tar, reading it member by member: each member may be
+ * only as large as its header says and as its kind allows (config.json a
+ * megabyte; the weights what the config's shape can hold), and reading stops
+ * at the end-of-archive marker. So a small file that inflates to gigabytes
+ * (a "gzip bomb") is refused after reading a bounded amount, never held.
+ * Returns the members by name.
+ */
+async function readTarGzBounded(
+  bytes: Uint8Array,
+  name: string,
+): Promise<Map<string, Uint8Array>> {
+  let reader: ReadableStreamDefaultReader<Uint8Array>;
+  try {
+    reader = sliced(bytes).pipeThrough(new DecompressionStream("gzip"))
+      .getReader();
+  } catch (e) {
+    throw new FormatError(
+      `${name}: not a gzip file (${(e as Error).message.split("\n")[0]})`,
+    );
+  }
+  // inflated bytes not yet consumed
+  const pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let done = false;
+  const fill = async (need: number) => {
+    while (pendingBytes < need && !done) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        throw new FormatError(
+          `${name}: not a complete gzip file (${
+            (e as Error).message.split("\n")[0]
+          })`,
+        );
+      }
+      if (r.done) done = true;
+      else {
+        pending.push(r.value);
+        pendingBytes += r.value.length;
+      }
+    }
+  };
+  const take = async (n: number): Promise<Uint8Array | null> => {
+    await fill(n);
+    if (pendingBytes < n) return null;
+    const out = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const head = pending[0];
+      const k = Math.min(head.length, n - o);
+      out.set(head.subarray(0, k), o);
+      o += k;
+      if (k === head.length) pending.shift();
+      else pending[0] = head.subarray(k);
+    }
+    pendingBytes -= n;
+    return out;
+  };
+  const members = new Map<string, Uint8Array>();
+  let params: number | null = null;
+  let longName: string | null = null;
+  let zeroBlocks = 0;
+  let sawEnd = false;
+  try {
+    for (;;) {
+      const header = await take(512);
+      if (header === null) break;
+      if (header.every((b) => b === 0)) {
+        sawEnd = true;
+        if (++zeroBlocks >= TRAILING_BLOCKS) break;
+        continue;
+      }
+      if (sawEnd) {
+        throw new FormatError(`${name}: data after the end of the tar archive`);
+      }
+      let sum = 0;
+      for (let i = 0; i < 512; i++) {
+        sum += i >= 148 && i < 156 ? 32 : header[i];
+      }
+      if (tarNumber(header, 148, 8) !== sum) {
+        throw new FormatError(
+          `${name}: not a tar archive (bad header checksum after ${members.size} members)`,
+        );
+      }
+      const size = tarNumber(header, 124, 12);
+      const type = String.fromCharCode(header[156] || 48);
+      // POSIX ustar keeps a name prefix at 345; old GNU headers keep times there
+      const posix = tarString(header, 257, 6) === "ustar" && header[262] === 0;
+      const prefix = posix ? tarString(header, 345, 155) : "";
+      let member = longName ??
+        (prefix ? `${prefix}/` : "") + tarString(header, 0, 100);
+      longName = null;
+      member = member.replace(/^\.\//, "");
+      const limit = Math.min(
+        type === "0" || type === "7"
+          ? memberLimit(member, params)
+          : MAX_CONFIG_BYTES, // long names, pax records, directories…
+        MAX_INFLATION * bytes.length + INFLATION_ALLOWANCE,
+      );
+      if (!Number.isFinite(size) || size > limit) {
+        throw new FormatError(
+          `${name}: member ${member} declares ${size} bytes, more than the ${limit} its kind can hold (not a tinyllm archive)`,
+        );
+      }
+      const data = await take(size);
+      if (data === null) {
+        throw new FormatError(
+          `${name}: member ${member} is truncated (${pendingBytes} of ${size} bytes)`,
+        );
+      }
+      await take((512 - (size % 512)) % 512);
+      if (type === "L") longName = tarString(data, 0, data.length);
+      else if (type === "0" || type === "7") {
+        members.set(member, data);
+        if (member === "config.json") params = paramBound(data);
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  if (members.size === 0) {
+    throw new FormatError(`${name}: not a tar archive (no members)`);
+  }
+  return members;
+}
+
+/**
+ * The members of a gzip'd tar archive by name (regular files only), read with
+ * bounded memory: each member may declare only as many bytes as its kind can
+ * hold, so an archive that inflates without end is refused early.
+ *
+ * @example
+ * ```ts
+ * import { makeConfig, randomModelWeights, saveModelArchive, WordTokenizer } from "@proj/tinyllm";
+ * import { readArchiveMembers } from "@proj/tinyllm/io";
+ * const tokenizer = WordTokenizer.fromWords(["a", "b"], { maxSize: 2 });
+ * const weights = randomModelWeights(makeConfig({ dim: 8, hiddenDim: 16,
+ *   nLayers: 1, nHeads: 2, vocabSize: tokenizer.vocabSize, seqLen: 8 }), 1);
+ * const members = await readArchiveMembers(await saveModelArchive({ weights, tokenizer }));
+ * console.log([...members.keys()].join(" ")); // config.json model.safetensors tokenizer.json training.json
+ * ```
+ */
+export function readArchiveMembers(
   bytes: Uint8Array,
   name = "archive",
 ): Promise<Map<string, Uint8Array>> {
-  const tar = await gunzipBytes(bytes, name);
-  if (tar.length < 512 || tar.length % 512 !== 0) {
-    throw new FormatError(
-      `${name}: not a tar archive (${tar.length} bytes after gunzip, expected a multiple of 512)`,
-    );
-  }
-  let items;
-  try {
-    items = parseTar(tar);
-  } catch (e) {
-    throw new FormatError(
-      `${name}: not a tar archive (${(e as Error).message.split("\n")[0]})`,
-    );
-  }
-  const members = new Map<string, Uint8Array>();
-  for (const item of items) {
-    if (item.type !== undefined && item.type !== "file") continue;
-    const data = item.data ?? new Uint8Array(0);
-    if (data.length !== item.size) {
-      throw new FormatError(
-        `${name}: member ${item.name} is truncated (${data.length} of ${item.size} bytes)`,
-      );
-    }
-    members.set(item.name.replace(/^\.\//, ""), data);
-  }
-  return members;
+  return readTarGzBounded(bytes, name);
 }
 
 function parseJsonMember(

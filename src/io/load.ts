@@ -7,7 +7,7 @@
  * @module
  */
 import { isGzip } from "../bytes.ts";
-import { ConfigError, ShapeError } from "../errors.ts";
+import { ConfigError, FormatError, ShapeError } from "../errors.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { ModelWeights } from "../model/weights.ts";
 import { tokenizerFromGguf } from "../tokenizer/gguf_tokenizer.ts";
@@ -17,15 +17,20 @@ import { loadModelArchive, type OptimizerState } from "./archive.ts";
 import { isGguf, parseGguf } from "./gguf.ts";
 import { type GgufModelOptions, loadGgufWeights } from "./gguf_model.ts";
 import { parseLlama2cCheckpoint } from "./llama2c.ts";
+import { isLlama2cQ80, parseLlama2cQ80 } from "./llama2c_q80.ts";
 
-/** The file formats {@linkcode loadModel} reads. */
-export type ModelFormat = "archive" | "gguf" | "llama2c";
+/**
+ * The file formats {@linkcode loadModel} reads: a tinyllm archive, a GGUF
+ * file, a llama2.c checkpoint (fp32, "version 0") or llama2.c's int8
+ * "version 2" (Q8_0).
+ */
+export type ModelFormat = "archive" | "gguf" | "llama2c" | "llama2c-q80";
 
 /**
  * The format of a model file, from its first bytes: gzip → a tinyllm
- * archive; "GGUF" → a GGUF file; anything else is read as a llama2.c
- * checkpoint (which has no magic number; its header is validated when
- * parsed).
+ * archive; "GGUF" → a GGUF file; llama2.c's `ak42` magic with version 2 →
+ * its int8 format; anything else is read as a llama2.c checkpoint (which has
+ * no magic number; its header is validated when parsed).
  *
  * @example
  * ```ts
@@ -35,7 +40,8 @@ export type ModelFormat = "archive" | "gguf" | "llama2c";
  */
 export function detectModelFormat(bytes: Uint8Array): ModelFormat {
   if (isGzip(bytes)) return "archive";
-  return isGguf(bytes) ? "gguf" : "llama2c";
+  if (isGguf(bytes)) return "gguf";
+  return isLlama2cQ80(bytes) ? "llama2c-q80" : "llama2c";
 }
 
 /** Options of {@linkcode loadModel}. */
@@ -92,11 +98,13 @@ export async function loadModel(
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
   const name = options.name ?? "model";
-  if (detectModelFormat(bytes) === "archive") {
+  if (bytes.length === 0) throw new FormatError(`${name}: the file is empty`);
+  const format = detectModelFormat(bytes);
+  if (format === "archive") {
     const a = await loadModelArchive(bytes, { name });
     return { ...a, source: "archive" };
   }
-  if (isGguf(bytes)) {
+  if (format === "gguf") {
     const file = parseGguf(bytes);
     const weights = loadGgufWeights(file, options);
     const tokenizer = tokenizerFromGguf(file.metadata);
@@ -114,15 +122,24 @@ export async function loadModel(
       ...(typeof template === "string" && { chatTemplate: template }),
     };
   }
+  if (/\.(tar\.gz|tgz|gz)$/i.test(name)) {
+    throw new FormatError(
+      `${name}: not a gzip archive (a tinyllm archive starts with the gzip bytes 1f 8b)`,
+    );
+  }
+  // the file itself first: a damaged one is named as such, not as a
+  // checkpoint that lacks its tokenizer
+  const weights = format === "llama2c-q80"
+    ? parseLlama2cQ80(bytes, name)
+    : parseLlama2cCheckpoint(bytes, name);
   if (options.tokenizer === undefined) {
     throw new ConfigError(
       `${name}: a tokenizer is required with a llama2.c checkpoint`,
     );
   }
-  const weights = parseLlama2cCheckpoint(bytes, name);
   const tokenizer = parseLlama2cTokenizer(options.tokenizer, {
     vocabSize: weights.config.vocabSize,
     name: options.tokenizerName ?? "tokenizer",
   });
-  return { config: weights.config, weights, tokenizer, source: "llama2c" };
+  return { config: weights.config, weights, tokenizer, source: format };
 }

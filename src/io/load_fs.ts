@@ -40,7 +40,7 @@ export async function loadModelFile(
 ): Promise<LoadedModel> {
   const bytes = await readFileNamed(path, "model");
   const tok = options.tokenizer;
-  const needsTokenizer = detectModelFormat(bytes) === "llama2c";
+  const needsTokenizer = detectModelFormat(bytes) !== "archive";
   return await loadModel(bytes, {
     name: baseName(path),
     ...(options.maxContext !== undefined &&

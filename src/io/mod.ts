@@ -42,6 +42,15 @@ export {
   readLlama2cConfig,
 } from "./llama2c.ts";
 export {
+  encodeLlama2cQ80,
+  isLlama2cQ80,
+  LLAMA2C_Q80_HEADER_BYTES,
+  LLAMA2C_Q80_MAGIC,
+  llama2cQ80FileSize,
+  llama2cQ80GroupSize,
+  parseLlama2cQ80,
+} from "./llama2c_q80.ts";
+export {
   GGML_TYPE,
   ggmlByteLength,
   ggmlTypeId,

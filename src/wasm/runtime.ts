@@ -174,7 +174,8 @@ export interface KernelExports {
 }
 
 // Smallest modules using one SIMD128 / one relaxed-SIMD instruction
-// (../shared/notes/deno-here.md §6): valid means supported.
+// (two v128.const, then i32x4.dot_i16x8_s or i16x8.relaxed_dot_i8x16_i7x16_s):
+// valid means supported.
 function detectionBytes(relaxed: boolean): Uint8Array<ArrayBuffer> {
   const zero16 = new Array(16).fill(0);
   return new Uint8Array([

@@ -17,7 +17,7 @@ body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-seri
 header { border-bottom: 1px solid var(--line); background: white; }
 header .wrap { display: flex; gap: 1.5rem; align-items: baseline; flex-wrap: wrap; }
 header a.brand { font-weight: 700; font-size: 1.2rem; color: var(--fg); text-decoration: none; }
-nav a { margin-right: 1rem; color: var(--muted); text-decoration: none; }
+nav a { margin-right: 1rem; color: var(--muted); text-decoration: none; white-space: nowrap; display: inline-block; }
 nav a[aria-current="page"] { color: var(--accent); font-weight: 600; }
 .wrap { max-width: 1080px; margin: 0 auto; padding: 0.8rem 1.2rem; }
 main h1 { margin-top: 0.5rem; }
@@ -44,10 +44,30 @@ pre { background: #f1f3f5; padding: 0.7rem 0.9rem; border-radius: 6px; overflow-
 .demo-controls { display: flex; gap: 0.8rem; flex-wrap: wrap; align-items: end; margin: 0.8rem 0; }
 .demo-controls label { display: flex; flex-direction: column; font-size: 0.85rem; color: var(--muted); }
 .demo-controls input { font: inherit; padding: 0.25rem 0.4rem; }
-.demo-controls input[type=text] { width: 22rem; }
+.demo-controls input[type=text] { width: 22rem; max-width: 100%; }
+.demo-controls input[type=number] { width: 6rem; }
+.demo-controls label.inline { flex-direction: row; gap: 0.3rem; align-items: center; }
 button { font: inherit; padding: 0.35rem 1rem; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: white; cursor: pointer; }
 button[disabled] { opacity: 0.5; cursor: default; }
 footer { border-top: 1px solid var(--line); margin-top: 2rem; color: var(--muted); font-size: 0.85rem; }
+/* Phones: tables drop their secondary columns (std, raw bytes, tokens/s) and
+   wrap headers and names; plots keep their natural size (legible text) and
+   scroll sideways inside their figure. */
+@media (max-width: 700px) {
+  .wrap { padding: 0.6rem 0.8rem; }
+  th, td { padding: 0.25rem 0.35rem; font-size: 0.82rem; }
+  th, td.text, td:first-child { white-space: normal; }
+  th.secondary, td.secondary { display: none; }
+  table.stack thead { display: none; }
+  table.stack, table.stack tbody, table.stack tr { display: block; }
+  table.stack tr { border-bottom: 1px solid var(--line); padding: 0.3rem 0; }
+  table.stack td { display: flex; justify-content: space-between; gap: 1rem; border: none; padding: 0.05rem 0.3rem; text-align: right; }
+  table.stack td::before { content: attr(data-label); color: var(--muted); text-align: left; }
+  table.stack td.secondary { display: none; }
+  figure img { max-width: none; width: auto; }
+  .demo-controls input[type=text] { width: 100%; }
+  .demo-controls label:first-child { flex-basis: 100%; }
+}
 `;
 
 /** Page shell: head, navigation, footer. */

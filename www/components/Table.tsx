@@ -1,8 +1,18 @@
-/** A column: header text, row key, and whether it holds text (left-aligned). */
+/**
+ * A column: header text, row key, whether it holds text (left-aligned), and
+ * whether it is secondary (hidden on phone-width screens).
+ */
 export interface Column<R> {
   key: keyof R & string;
   label: string;
   text?: boolean;
+  secondary?: boolean;
+}
+
+function classOf(c: { text?: boolean; secondary?: boolean }) {
+  const names = [c.text ? "text" : "", c.secondary ? "secondary" : ""]
+    .filter(Boolean);
+  return names.length ? names.join(" ") : undefined;
 }
 
 /** Shows a JSON value exactly as stored (no rounding), null as an em dash. */
@@ -20,12 +30,12 @@ export function Table<R extends object>(
   props: { id: string; rows: R[]; columns: Column<R>[]; caption?: string },
 ) {
   return (
-    <table id={props.id} data-rows={props.rows.length}>
+    <table id={props.id} class="stack" data-rows={props.rows.length}>
       {props.caption ? <caption>{props.caption}</caption> : null}
       <thead>
         <tr>
           {props.columns.map((c) => (
-            <th class={c.text ? "text" : undefined} scope="col">{c.label}</th>
+            <th class={classOf(c)} scope="col">{c.label}</th>
           ))}
         </tr>
       </thead>
@@ -33,7 +43,7 @@ export function Table<R extends object>(
         {props.rows.map((r) => (
           <tr>
             {props.columns.map((c) => (
-              <td class={c.text ? "text" : undefined} data-key={c.key}>
+              <td class={classOf(c)} data-key={c.key} data-label={c.label}>
                 {cell((r as Record<string, unknown>)[c.key])}
               </td>
             ))}

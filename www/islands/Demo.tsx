@@ -27,6 +27,8 @@ export function DemoIsland(props: DemoProps) {
   const [prompt, setPrompt] = useState("the");
   const [maxTokens, setMaxTokens] = useState(60);
   const [temperature, setTemperature] = useState(0.8);
+  const [seed, setSeed] = useState(1);
+  const [newSeed, setNewSeed] = useState(true);
   const engineRef = useRef<LoadedDemoModel | null>(null);
 
   async function run() {
@@ -55,17 +57,21 @@ export function DemoIsland(props: DemoProps) {
         const piece of engine.generate(prompt, {
           maxTokens,
           temperature,
-          seed: 42,
+          seed,
         })
       ) {
         text += piece;
         n++;
         setOutput(text);
         const s = (performance.now() - t0) / 1000;
-        setSpeed(`${n} tokens · ${(n / s).toFixed(1)} tokens/s`);
+        setSpeed(
+          `${n} tokens · ${(n / s).toFixed(1)} tokens/s · seed ${seed}`,
+        );
         // Let the browser paint the token before computing the next one.
         await new Promise((r) => setTimeout(r, 0));
       }
+      // the same seed gives the same text; the next run samples another
+      if (newSeed) setSeed(seed + 1);
       setStatus("ready");
     } catch (e) {
       setStatus("error");
@@ -135,6 +141,33 @@ export function DemoIsland(props: DemoProps) {
               setTemperature(Number((e.target as HTMLInputElement).value))}
           />
         </label>
+        <label>
+          seed
+          <input
+            id="demo-seed"
+            type="number"
+            min={0}
+            step={1}
+            value={seed}
+            onInput={(e) =>
+              setSeed(
+                Math.max(
+                  0,
+                  Math.trunc(Number((e.target as HTMLInputElement).value)) ||
+                    0,
+                ),
+              )}
+          />
+        </label>
+        <label class="inline">
+          <input
+            id="demo-new-seed"
+            type="checkbox"
+            checked={newSeed}
+            onChange={(e) => setNewSeed((e.target as HTMLInputElement).checked)}
+          />
+          next seed after each run
+        </label>
         <button
           id="demo-run"
           type="button"
@@ -162,6 +195,15 @@ export function DemoIsland(props: DemoProps) {
         />
       </label>
       <p id="demo-message" class="note">{message}</p>
+      {props.engine ? null : (
+        <p id="demo-static" class="note">
+          Generate stays disabled while the page's script has not run. Opened
+          from disk (a <code>file://</code>{" "}
+          address) it never will: browsers do not run module scripts there.
+          Serve the site instead, e.g. <code>deno task site</code>{" "}
+          and open http://127.0.0.1:8000/demo.html.
+        </p>
+      )}
       <div id="demo-output">{output}</div>
       <p id="demo-speed" class="note">{speed}</p>
     </div>

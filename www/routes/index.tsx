@@ -42,11 +42,30 @@ export default function Index({ data }: { data: SiteData }) {
   const bigFp = quantRow(q, big, "fp32");
   const bigI8 = quantRow(q, big, "int8 row");
   const bigI4 = quantRow(q, big, "int4 G32");
-  const x = (v: number | undefined) => v === undefined ? "—" : `${v}×`;
-  const signed = (v: number | null | undefined) =>
-    v === null || v === undefined ? "—" : `${v >= 0 ? "+" : ""}${v}`;
-  const ratio = (a?: QuantRow, b?: QuantRow) =>
-    a && b ? `${(a.latencyMs / b.latencyMs).toFixed(2)}×` : "—";
+  // Every card reads one way: how many times faster or smaller, and levels
+  // side by side (no mix of levels and deltas).
+  const times = (v: number | undefined, word: string) =>
+    v === undefined ? "—" : `${v}× ${word}`;
+  const pct = (v: number, base: number) => {
+    const p = 100 * (v / base - 1);
+    return `${p >= 0 ? "+" : "−"}${Math.abs(p).toFixed(1)}%`;
+  };
+  /** fp32 time / quantized time, as "N× faster" or "N× slower". */
+  const speed = (fp32Ms: number, ms: number) => {
+    const r = fp32Ms / ms;
+    return r >= 1 ? `${r.toFixed(1)}× faster` : `${(1 / r).toFixed(1)}× slower`;
+  };
+  const latency = (a?: QuantRow, base?: QuantRow) =>
+    a && base ? speed(base.latencyMs, a.latencyMs) : "—";
+  const level = (r?: QuantRow) =>
+    r?.perplexity === null || r?.perplexity === undefined
+      ? "—"
+      : String(r.perplexity);
+  const change = (r?: QuantRow) =>
+    fp?.perplexity && r?.perplexity ? pct(r.perplexity, fp.perplexity) : "—";
+  const origPpl8 = ORIGINAL.perplexity + ORIGINAL.deltaInt8;
+  const origPpl4 = ORIGINAL.perplexity + ORIGINAL.deltaInt4;
+  const latFp = bigFp ?? fp;
   return (
     <>
       <h1>tinyllm results</h1>
@@ -61,7 +80,7 @@ export default function Index({ data }: { data: SiteData }) {
           ? (
             <Card
               id="card-trained"
-              label={`Trained model (${trained.model}): validation perplexity`}
+              label={`Trained model (${trained.model}): validation perplexity (lower is better)`}
               ours={trainedPpl.toFixed(1)}
               theirs={`original: ${ORIGINAL.perplexity} with the same ${ORIGINAL.vocab}-word vocabulary (uniform guessing: ${ORIGINAL.vocab})`}
             />
@@ -69,45 +88,49 @@ export default function Index({ data }: { data: SiteData }) {
           : null}
         <Card
           id="card-kv"
-          label={`KV-cache speed-up, 50 tokens${
+          label={`Generating 50 tokens with the KV cache${
             headline ? ` (${headline.model})` : ""
           }`}
-          ours={x(headline?.speedup)}
-          theirs={`original: ${ORIGINAL.kvSpeedup50}× (${ORIGINAL.kvWithCacheMs} ms vs ${ORIGINAL.kvWithoutCacheMs} ms)${
+          ours={times(headline?.speedup, "faster")}
+          theirs={`original: ${ORIGINAL.kvSpeedup50}× faster (${ORIGINAL.kvWithCacheMs} ms vs ${ORIGINAL.kvWithoutCacheMs} ms)${
             ownLongest && ownLongest.model !== headline?.model
-              ? ` · ${ownLongest.model}, ${ownLongest.length} tokens (its context): ${ownLongest.speedup}×`
+              ? ` · ${ownLongest.model}, ${ownLongest.length} tokens (its context): ${ownLongest.speedup}× faster`
               : ""
           }`}
         />
         <Card
           id="card-compression"
-          label="Model size, int8 (row) / int4 (G32) vs fp32"
-          ours={`${i8?.compression ?? "—"}× / ${i4?.compression ?? "—"}×`}
-          theirs={`original: ${ORIGINAL.compressionInt8}× / ${ORIGINAL.compressionInt4}× smaller`}
+          label="Model size vs fp32: int8 (per row) · int4 (groups of 32)"
+          ours={`${times(i8?.compression, "smaller")} · ${
+            times(i4?.compression, "smaller")
+          }`}
+          theirs={`original: ${ORIGINAL.compressionInt8}× smaller · ${ORIGINAL.compressionInt4}× smaller`}
         />
         <Card
           id="card-perplexity"
-          label={`Perplexity, fp32 → Δ int8 / Δ int4${
-            fp ? ` (${fp.perplexityOn})` : ""
+          label={`Perplexity, fp32 · int8 · int4 (lower is better)${
+            fp ? `, ${fp.perplexityOn}` : ""
           }`}
-          ours={`${fp?.perplexity ?? "—"} → ${signed(i8?.deltaPerplexity)} / ${
-            signed(i4?.deltaPerplexity)
-          }`}
-          theirs={`original: ${ORIGINAL.perplexity} → +${ORIGINAL.deltaInt8} / +${ORIGINAL.deltaInt4} (vocab ${ORIGINAL.vocab}: worse than uniform)`}
+          ours={`${level(fp)} · ${level(i8)} · ${level(i4)}`}
+          theirs={`int8 ${change(i8)}, int4 ${
+            change(i4)
+          } vs fp32 · original: ${ORIGINAL.perplexity} · ${
+            origPpl8.toFixed(2)
+          } · ${origPpl4.toFixed(2)} (${pct(origPpl8, ORIGINAL.perplexity)}, ${
+            pct(origPpl4, ORIGINAL.perplexity)
+          }; vocab ${ORIGINAL.vocab}: worse than uniform)`}
         />
         <Card
           id="card-latency"
-          label={`Decode time per token vs fp32 (below 1× = faster)${
+          label={`Decode time per token vs fp32${
             bigFp ? ` (${big})` : ""
-          }, int8 / int4`}
-          ours={`${ratio(bigI8 ?? i8, bigFp ?? fp)} / ${
-            ratio(bigI4 ?? i4, bigFp ?? fp)
+          }: int8 · int4`}
+          ours={`${latency(bigI8 ?? i8, latFp)} · ${
+            latency(bigI4 ?? i4, latFp)
           }`}
           theirs={`original: ${
-            (ORIGINAL.latencyInt8Ms / ORIGINAL.latencyFp32Ms).toFixed(2)
-          }× / ${
-            (ORIGINAL.latencyInt4Ms / ORIGINAL.latencyFp32Ms).toFixed(2)
-          }× (2.5× slower)`}
+            speed(ORIGINAL.latencyFp32Ms, ORIGINAL.latencyInt8Ms)
+          } · ${speed(ORIGINAL.latencyFp32Ms, ORIGINAL.latencyInt4Ms)}`}
         />
       </div>
       <h2>KV cache at 50 generated tokens</h2>

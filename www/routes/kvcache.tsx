@@ -29,9 +29,9 @@ export default function KvCache({ data }: { data: SiteData }) {
               { key: "model", label: "model", text: true },
               { key: "length", label: "tokens" },
               { key: "withCacheMs", label: "with cache (ms)" },
-              { key: "withCacheStdMs", label: "± std" },
+              { key: "withCacheStdMs", label: "± std", secondary: true },
               { key: "withoutCacheMs", label: "without cache (ms)" },
-              { key: "withoutCacheStdMs", label: "± std" },
+              { key: "withoutCacheStdMs", label: "± std", secondary: true },
               { key: "speedup", label: "speed-up" },
             ]}
           />

@@ -34,13 +34,13 @@ export default function Quantization({ data }: { data: SiteData }) {
             columns={[
               { key: "model", label: "model", text: true },
               { key: "config", label: "config", text: true },
-              { key: "sizeBytes", label: "size (bytes)" },
+              { key: "sizeBytes", label: "size (bytes)", secondary: true },
               { key: "compression", label: "compression" },
               { key: "perplexity", label: "perplexity" },
               { key: "deltaPerplexity", label: "Δ perplexity" },
               { key: "latencyMs", label: "latency (ms/token)" },
-              { key: "latencyStdMs", label: "± std" },
-              { key: "tokensPerSecond", label: "tokens/s" },
+              { key: "latencyStdMs", label: "± std", secondary: true },
+              { key: "tokensPerSecond", label: "tokens/s", secondary: true },
             ]}
           />
         )

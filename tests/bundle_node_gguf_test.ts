@@ -2,16 +2,31 @@
 // llama.cpp-made Q4_0 GGUF file (its tokenizer from the metadata, ggml block
 // kernels) under the machine's Node.js and generates llama.cpp's greedy ids.
 import assert from "node:assert/strict";
+import { testNeeding } from "./permissions.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const MODELS = new URL("tests/testdata/gguf/models/", ROOT);
 
-const hasNode = await new Deno.Command("node", { args: ["--version"] })
-  .output().then((o) => o.success).catch(() => false);
+const test = testNeeding(
+  import.meta.url,
+  "read",
+  "write",
+  "run:deno",
+  "run:node",
+);
 
-Deno.test({
+function hasNode(): boolean {
+  try {
+    return new Deno.Command("node", { args: ["--version"], stdout: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+test({
   name: "bundle: a GGUF model under Node gives llama.cpp's greedy ids",
-  ignore: !hasNode,
+  ignore: !hasNode(),
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {

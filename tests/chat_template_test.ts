@@ -18,11 +18,10 @@ interface Vectors {
   }[];
 }
 
-const V: Vectors = JSON.parse(
-  Deno.readTextFileSync(
-    new URL("./testdata/gguf/chat_templates.json", import.meta.url),
-  ),
-);
+// module import: this test needs no permission
+import vectors from "./testdata/gguf/chat_templates.json" with { type: "json" };
+
+const V = vectors as Vectors;
 
 Deno.test("chat templates: all of llama.cpp's Jinja test vectors render identically", () => {
   assert.equal(V.cases.length, 35);

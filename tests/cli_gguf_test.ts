@@ -11,30 +11,34 @@ import {
   WordTokenizer,
 } from "../mod.ts";
 import { parseGguf } from "../src/io/gguf.ts";
+import { testNeeding } from "./permissions.ts";
+import { STORIES260K_PATH, TOK512_PATH } from "./reference.ts";
+import { ROOT, runTask, taskArgs } from "./tasks.ts";
 
-const ROOT = new URL("../", import.meta.url);
-const MODELS = new URL("tests/testdata/gguf/models/", ROOT);
-const MAIN = new URL("src/cli/main.ts", ROOT).pathname;
+const test = testNeeding(import.meta.url, "read", "write", "run:deno");
+const MODELS = new URL("./testdata/gguf/models/", import.meta.url);
+const model = (name: string) => new URL(`${name}.gguf`, MODELS).pathname;
 
-async function cli(args: string[], stdin?: string) {
+/** `deno task NAME ARGS…` with that task's permissions, `stdin` piped in. */
+async function taskWithStdin(name: string, args: string[], stdin: string) {
+  const [sub, ...rest] = taskArgs(name);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-A", MAIN, ...args],
-    stdin: stdin === undefined ? "null" : "piped",
+    args: [sub, "-q", ...rest, ...args],
+    cwd: ROOT,
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(stdin));
+  await w.close();
   const out = await child.output();
   const dec = new TextDecoder();
-  const stderr = dec.decode(out.stderr).split("\n").filter((l) =>
-    // deno-lint-ignore no-control-regex
-    !/^(\x1b\[[0-9;]*m)*(Blocking|Download|Initialize)\b/.test(l)
-  ).join("\n");
-  return { code: out.code, stdout: out.stdout, stderr };
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
 }
 
 function ref(name: string) {
@@ -51,22 +55,19 @@ function ref(name: string) {
 const hex = (h: string) =>
   Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
 
-Deno.test("cli logits: one JSON line per position, llama.cpp's top-8", async () => {
+test("cli logits: one JSON line per position, llama.cpp's top-8", async () => {
   const r = ref("stories260K-f16");
   const ids = r.steps.map((s) => s.token).join(" ");
-  const { code, stdout } = await cli([
-    "logits",
+  const { code, stdout } = await runTask("logits", [
     "--model",
-    new URL("stories260K-f16.gguf", MODELS).pathname,
+    model("stories260K-f16"),
     "--ids",
     ids,
     "--top",
     "8",
   ]);
   assert.equal(code, 0);
-  const lines = new TextDecoder().decode(stdout).trim().split("\n").map((l) =>
-    JSON.parse(l)
-  );
+  const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(lines.length, r.steps.length);
   lines.forEach((l, p) => {
     assert.equal(l.pos, p);
@@ -81,12 +82,11 @@ Deno.test("cli logits: one JSON line per position, llama.cpp's top-8", async () 
 });
 
 for (const name of ["stories260K-q8_0", "qwen2-gpt2-q8_0"]) {
-  Deno.test(`cli generate ${name}: the prompt, then llama.cpp's greedy continuation`, async () => {
+  test(`cli generate ${name}: the prompt, then llama.cpp's greedy continuation`, async () => {
     const r = ref(name);
-    const { code, stdout, stderr } = await cli([
-      "generate",
+    const { code, stdout, stderr } = await runTask("generate", [
       "--model",
-      new URL(`${name}.gguf`, MODELS).pathname,
+      model(name),
       "--prompt",
       r.prompt,
       "--temperature",
@@ -100,12 +100,12 @@ for (const name of ["stories260K-q8_0", "qwen2-gpt2-q8_0"]) {
       ...hex(r.greedy_text_hex),
       10,
     ]);
-    assert.deepEqual(stdout, want);
+    assert.equal(stdout, new TextDecoder().decode(want));
     assert.match(stderr, /achieved tok\/s: \d/);
   });
 }
 
-Deno.test("cli export: a GGUF for llama.cpp; a word-level vocabulary is one error line", async () => {
+test("cli export: a GGUF for llama.cpp; a word-level vocabulary is one error line", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const words = WordTokenizer.fromWords("a b c a b".split(" "), {
@@ -126,8 +126,7 @@ Deno.test("cli export: a GGUF for llama.cpp; a word-level vocabulary is one erro
       `${dir}/word.tar.gz`,
       await saveModelArchive({ weights, tokenizer: words }),
     );
-    const bad = await cli([
-      "export",
+    const bad = await runTask("export", [
       "--model",
       `${dir}/word.tar.gz`,
       "--out",
@@ -139,12 +138,11 @@ Deno.test("cli export: a GGUF for llama.cpp; a word-level vocabulary is one erro
       /^tinyllm: error: .*GGUF has no word-level tokenizer type/,
     );
     assert.equal(bad.stderr.trim().split("\n").length, 1);
-    const ok = await cli([
-      "export",
+    const ok = await runTask("export", [
       "--model",
-      new URL("tests/testdata/stories260K.bin", ROOT).pathname,
+      STORIES260K_PATH,
       "--tokenizer",
-      new URL("tests/testdata/tok512.bin", ROOT).pathname,
+      TOK512_PATH,
       "--out",
       `${dir}/s.gguf`,
       "--type",
@@ -159,11 +157,10 @@ Deno.test("cli export: a GGUF for llama.cpp; a word-level vocabulary is one erro
   }
 });
 
-Deno.test("cli chat: one reply per stdin line, stopping at the reply limit or EOG", async () => {
-  const { code, stdout, stderr } = await cli([
-    "chat",
+test("cli chat: one reply per stdin line, stopping at the reply limit or EOG", async () => {
+  const { code, stdout, stderr } = await taskWithStdin("chat", [
     "--model",
-    new URL("stories260K-f32.gguf", MODELS).pathname,
+    model("stories260K-f32"),
     "--temperature",
     "0",
     "--max-tokens",
@@ -171,5 +168,5 @@ Deno.test("cli chat: one reply per stdin line, stopping at the reply limit or EO
   ], "Once upon a time\nThe end\n");
   assert.equal(code, 0, stderr);
   assert.match(stderr, /no tokenizer\.chat_template; using ChatML/);
-  assert.equal(new TextDecoder().decode(stdout).split("\n").length, 3);
+  assert.equal(stdout.split("\n").length, 3);
 });

@@ -6,17 +6,29 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import puppeteer, { type Browser, type ElementHandle } from "puppeteer-core";
+import { fileURLToPath } from "node:url";
+import type { Browser, ElementHandle } from "puppeteer-core";
 import { buildSite } from "../www/site.tsx";
 import { serveSite } from "../www/serve.ts";
 import { demoModelForTest } from "./site_fixture.ts";
+import { missing, testNeeding } from "./permissions.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const MODELS = new URL("./testdata/gguf/models/", import.meta.url);
+const test = testNeeding(
+  import.meta.url,
+  "read",
+  "write",
+  "env",
+  "sys",
+  "net",
+  `run:${CHROMIUM}`,
+);
 
-Deno.test({
+test({
   name: "e2e demo: a user's GGUF file generates llama.cpp's greedy text",
-  ignore: !existsSync(CHROMIUM),
+  // Debian's Chromium (.ci/run installs it)
+  ignore: missing("read").length === 0 && !existsSync(CHROMIUM),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -26,7 +38,7 @@ Deno.test({
     const tmp = await Deno.makeTempDir({ prefix: "tinyllm-gguf-demo-" });
     const site = `${tmp}/site`;
     await buildSite({
-      dataDir: "www/fixtures",
+      dataDir: fileURLToPath(new URL("../www/fixtures", import.meta.url)),
       siteDir: site,
       demoModel: await demoModelForTest(tmp),
     });
@@ -34,6 +46,8 @@ Deno.test({
     const server = serveSite({ root: site, port: 0, signal: ac.signal });
     let browser: Browser | undefined;
     try {
+      // imported here: puppeteer reads the environment as it loads
+      const puppeteer = (await import("puppeteer-core")).default;
       browser = await puppeteer.launch({
         executablePath: CHROMIUM,
         args: [
@@ -101,11 +115,9 @@ Deno.test({
       assert.ok(continuation.length > 20, out);
       assert.ok(ref.greedy_text.startsWith(continuation), continuation);
       assert.deepEqual(errors, []);
-      await Deno.mkdir("out/screenshots", { recursive: true });
-      await page.screenshot({
-        path: "out/screenshots/demo-gguf.png",
-        fullPage: true,
-      });
+      const shots = Deno.env.get("TINYLLM_SCREENSHOTS") ?? tmp;
+      await Deno.mkdir(shots, { recursive: true });
+      await page.screenshot({ path: `${shots}/demo-gguf.png`, fullPage: true });
     } finally {
       await browser?.close();
       ac.abort();

@@ -20,13 +20,27 @@ import { createRunState, forwardToken } from "../src/model/mod.ts";
 import { KvCacheFp32 } from "../src/kv/caches.ts";
 import { GgufTokenizer } from "../src/tokenizer/gguf_tokenizer.ts";
 
-const DATA = new URL("./testdata/", import.meta.url);
-const read = (p: string) => Deno.readFileSync(new URL(p, DATA));
+import { stories260KBytes, tok512Bytes } from "./reference.ts";
+// module imports: these tests need no permission
+import f32File from "./testdata/gguf/models/stories260K-f32.gguf" with {
+  type: "bytes",
+};
+import q80File from "./testdata/gguf/models/stories260K-q8_0.gguf" with {
+  type: "bytes",
+};
+import q40File from "./testdata/gguf/models/stories260K-q4_0.gguf" with {
+  type: "bytes",
+};
+
+const REF_FILES: Record<string, Uint8Array> = {
+  "stories260K-f32.gguf": f32File,
+  "stories260K-q8_0.gguf": q80File,
+  "stories260K-q4_0.gguf": q40File,
+};
+const read = (p: string) => REF_FILES[p.replace("gguf/models/", "")].slice();
 
 async function stories() {
-  return await loadModel(read("stories260K.bin"), {
-    tokenizer: read("tok512.bin"),
-  });
+  return await loadModel(stories260KBytes(), { tokenizer: tok512Bytes() });
 }
 
 function logitsOf(w: ModelWeights, ids: number[]): Float32Array[] {

@@ -33,8 +33,125 @@ import {
 import { createRunState, forwardToken } from "../src/model/mod.ts";
 import { createKvCache } from "../src/kv/create.ts";
 import { parseGguf, writeGguf } from "../src/io/gguf.ts";
+// The files arrive as module imports: these tests need no permission.
+import stories260KF32Gguf from "./testdata/gguf/models/stories260K-f32.gguf" with {
+  type: "bytes",
+};
+import stories260KF32Ref from "./testdata/gguf/models/stories260K-f32.ref.json" with {
+  type: "json",
+};
+import stories260KF32F32 from "./testdata/gguf/models/stories260K-f32.ref.f32" with {
+  type: "bytes",
+};
+import stories260KF16Gguf from "./testdata/gguf/models/stories260K-f16.gguf" with {
+  type: "bytes",
+};
+import stories260KF16Ref from "./testdata/gguf/models/stories260K-f16.ref.json" with {
+  type: "json",
+};
+import stories260KF16F32 from "./testdata/gguf/models/stories260K-f16.ref.f32" with {
+  type: "bytes",
+};
+import stories260KQ80Gguf from "./testdata/gguf/models/stories260K-q8_0.gguf" with {
+  type: "bytes",
+};
+import stories260KQ80Ref from "./testdata/gguf/models/stories260K-q8_0.ref.json" with {
+  type: "json",
+};
+import stories260KQ80F32 from "./testdata/gguf/models/stories260K-q8_0.ref.f32" with {
+  type: "bytes",
+};
+import stories260KQ40Gguf from "./testdata/gguf/models/stories260K-q4_0.gguf" with {
+  type: "bytes",
+};
+import stories260KQ40Ref from "./testdata/gguf/models/stories260K-q4_0.ref.json" with {
+  type: "json",
+};
+import stories260KQ40F32 from "./testdata/gguf/models/stories260K-q4_0.ref.f32" with {
+  type: "bytes",
+};
+import llamaTok512D128F16Gguf from "./testdata/gguf/models/llama-tok512-d128-f16.gguf" with {
+  type: "bytes",
+};
+import llamaTok512D128F16Ref from "./testdata/gguf/models/llama-tok512-d128-f16.ref.json" with {
+  type: "json",
+};
+import llamaTok512D128F16F32 from "./testdata/gguf/models/llama-tok512-d128-f16.ref.f32" with {
+  type: "bytes",
+};
+import llamaTok512Q4KMGguf from "./testdata/gguf/models/llama-tok512-q4_k_m.gguf" with {
+  type: "bytes",
+};
+import llamaTok512Q4KMRef from "./testdata/gguf/models/llama-tok512-q4_k_m.ref.json" with {
+  type: "json",
+};
+import llamaTok512Q4KMF32 from "./testdata/gguf/models/llama-tok512-q4_k_m.ref.f32" with {
+  type: "bytes",
+};
+import qwen2Tok512Q6KGguf from "./testdata/gguf/models/qwen2-tok512-q6_k.gguf" with {
+  type: "bytes",
+};
+import qwen2Tok512Q6KRef from "./testdata/gguf/models/qwen2-tok512-q6_k.ref.json" with {
+  type: "json",
+};
+import qwen2Tok512Q6KF32 from "./testdata/gguf/models/qwen2-tok512-q6_k.ref.f32" with {
+  type: "bytes",
+};
+import qwen2Gpt2Q80Gguf from "./testdata/gguf/models/qwen2-gpt2-q8_0.gguf" with {
+  type: "bytes",
+};
+import qwen2Gpt2Q80Ref from "./testdata/gguf/models/qwen2-gpt2-q8_0.ref.json" with {
+  type: "json",
+};
+import qwen2Gpt2Q80F32 from "./testdata/gguf/models/qwen2-gpt2-q8_0.ref.f32" with {
+  type: "bytes",
+};
 
-const DIR = new URL("./testdata/gguf/models/", import.meta.url);
+const FILES: Record<
+  string,
+  { gguf: Uint8Array; ref: unknown; f32: Uint8Array }
+> = {
+  "stories260K-f32": {
+    gguf: stories260KF32Gguf,
+    ref: stories260KF32Ref,
+    f32: stories260KF32F32,
+  },
+  "stories260K-f16": {
+    gguf: stories260KF16Gguf,
+    ref: stories260KF16Ref,
+    f32: stories260KF16F32,
+  },
+  "stories260K-q8_0": {
+    gguf: stories260KQ80Gguf,
+    ref: stories260KQ80Ref,
+    f32: stories260KQ80F32,
+  },
+  "stories260K-q4_0": {
+    gguf: stories260KQ40Gguf,
+    ref: stories260KQ40Ref,
+    f32: stories260KQ40F32,
+  },
+  "llama-tok512-d128-f16": {
+    gguf: llamaTok512D128F16Gguf,
+    ref: llamaTok512D128F16Ref,
+    f32: llamaTok512D128F16F32,
+  },
+  "llama-tok512-q4_k_m": {
+    gguf: llamaTok512Q4KMGguf,
+    ref: llamaTok512Q4KMRef,
+    f32: llamaTok512Q4KMF32,
+  },
+  "qwen2-tok512-q6_k": {
+    gguf: qwen2Tok512Q6KGguf,
+    ref: qwen2Tok512Q6KRef,
+    f32: qwen2Tok512Q6KF32,
+  },
+  "qwen2-gpt2-q8_0": {
+    gguf: qwen2Gpt2Q80Gguf,
+    ref: qwen2Gpt2Q80Ref,
+    f32: qwen2Gpt2Q80F32,
+  },
+};
 
 interface Ref {
   prompt: string;
@@ -57,12 +174,13 @@ const MODELS: [string, boolean][] = [
   ["qwen2-gpt2-q8_0", false],
 ];
 
+/** A fresh copy of a model file's bytes (`name` without `.gguf`). */
 function bytesOf(name: string): Uint8Array {
-  return Deno.readFileSync(new URL(name, DIR));
+  return FILES[name].gguf.slice();
 }
 
 function refOf(name: string): Ref {
-  return JSON.parse(Deno.readTextFileSync(new URL(`${name}.ref.json`, DIR)));
+  return structuredClone(FILES[name].ref) as Ref;
 }
 
 function argmax(a: Float32Array): number {
@@ -120,7 +238,7 @@ function teacherForced(m: LoadedModel, ref: Ref, backend: "js" | "wasm") {
 for (const [name, float] of MODELS) {
   Deno.test(`gguf ${name}: prompt ids as llama.cpp, logits teacher-forced on llama.cpp's sequence`, async () => {
     const ref = refOf(name);
-    const m = await loadModel(bytesOf(`${name}.gguf`), { name });
+    const m = await loadModel(bytesOf(name), { name });
     assert.equal(m.source, "gguf");
     assert.equal(m.config.vocabSize, ref.vocab_size);
     const tok = m.tokenizer as GgufTokenizer;
@@ -133,9 +251,7 @@ for (const [name, float] of MODELS) {
       ref.steps.map((s) => s.token),
       [...ref.prompt_ids, ...ref.greedy_ids].slice(0, ref.steps.length),
     );
-    const full = new Float32Array(
-      Deno.readFileSync(new URL(`${name}.ref.f32`, DIR)).buffer,
-    );
+    const full = new Float32Array(FILES[name].f32.slice().buffer);
     assert.equal(full.length, ref.vocab_size);
     let fullScale = 0;
     for (const v of full) fullScale = Math.max(fullScale, Math.abs(v));
@@ -182,7 +298,7 @@ for (const [name, float] of MODELS) {
 
 Deno.test("gguf stories260K-f32: greedy generation gives llama.cpp's ids and text", async () => {
   const ref = refOf("stories260K-f32");
-  const m = await loadModel(bytesOf("stories260K-f32.gguf"));
+  const m = await loadModel(bytesOf("stories260K-f32"));
   const r = await generateText(
     bindKernels(m.weights, "auto"),
     m.tokenizer,
@@ -210,7 +326,7 @@ function rewritten(
     }[],
   ) => void,
 ): Uint8Array {
-  const f = parseGguf(bytesOf(`${name}.gguf`));
+  const f = parseGguf(bytesOf(name));
   const meta = new Map(f.metadata) as Map<string, unknown>;
   const tensors = f.tensors.map((t) => ({
     name: t.name,
@@ -300,7 +416,7 @@ Deno.test("gguf: a tensor of a ggml type tinyllm does not compute with is a Conf
 });
 
 Deno.test("gguf: damaged model files give typed errors", async () => {
-  const good = bytesOf("stories260K-q4_0.gguf");
+  const good = bytesOf("stories260K-q4_0");
   const head = Math.min(good.length, parseGguf(good).dataOffset + 64);
   await fc.assert(
     fc.asyncProperty(

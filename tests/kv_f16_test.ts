@@ -20,11 +20,10 @@ interface Dump {
   out: number[][];
 }
 
-const DUMPS: Record<string, Dump> = JSON.parse(
-  Deno.readTextFileSync(
-    new URL("./testdata/gguf/fattn_f16.json", import.meta.url),
-  ),
-);
+// module import: this test needs no permission
+import dumps from "./testdata/gguf/fattn_f16.json" with { type: "json" };
+
+const DUMPS = dumps as Record<string, Dump>;
 
 for (const [name, d] of Object.entries(DUMPS)) {
   Deno.test(`f16 cache: flash attention equals llama.cpp's bit for bit (${name}, head size ${d.headSize})`, () => {

@@ -54,6 +54,7 @@ for (const { group, rows, cols, n } of CASES) {
   const out = new Float32Array(n * rows);
   const big = rows * cols * n > 4_000_000;
   for (const t of Object.values(WEIGHT_TYPES)) {
+    if (cols % t.blockSize !== 0) continue; // K types: rows of 256
     const g = t.defaultGranularity ?? DEFAULT_GROUP_SIZE;
     const m: QMatrix = t.quantize(w, rows, cols, g);
     const label = t.name === "fp32"

@@ -20,6 +20,12 @@
  * tokenizer.bin in tests/testdata/. Machine facts (CPU, cores, OS, runtime)
  * are read from this machine and recorded; nothing is quoted from other runs.
  *
+ * `--llama-cpp DIR` (a llama.cpp build made by hand outside the repository,
+ * DIR holding its `llama-bench`) adds llama.cpp as an anchor: the same
+ * stories15M-shaped GGUF files (F32, Q8_0, Q4_0, written by tinyllm's
+ * exporter) decoded by both, in the same run (`bench/lib/llama_cpp.ts`);
+ * `--llama-cpp-threads 1,2` adds llama.cpp's thread counts (default 1).
+ *
  * @module
  */
 import { LLAMA2C_SHAPES } from "../src/model/shapes.ts";
@@ -45,6 +51,7 @@ import type { Backend } from "../src/backend.ts";
 import type { ModelWeights } from "../src/model/weights.ts";
 import { quantizeModel } from "../src/model/quantize.ts";
 import { wasmVariant } from "../src/wasm/runtime.ts";
+import { llamaCppAnchor, type LlamaCppRow } from "./lib/llama_cpp.ts";
 import {
   encodeLlama2cQ80,
   llama2cQ80GroupSize,
@@ -55,6 +62,7 @@ const USAGE =
   `usage: deno task bench:vs-llama2c [--run PATH]... [--runq PATH]...
   [--model M.bin] [--tokenizer T.bin] [--steps 256] [--types fp32,int8,int4]
   [--backends wasm,js] [--group 64] [--rounds N] [--out out/vs-llama2c.json]
+  [--llama-cpp DIR [--llama-cpp-threads 1,2]]
   --run PATH    llama2.c run.c binary (fp32), compared with tinyllm fp32
   --runq PATH   llama2.c runq.c binary (int8), run on the model converted to
                 llama2.c's version 2 format; compared with tinyllm int8 at the
@@ -163,6 +171,8 @@ async function main(args: string[]): Promise<void> {
     group: { type: "string" },
     out: { type: "string", default: "out/vs-llama2c.json" },
     rounds: { type: "string" },
+    "llama-cpp": { type: "string" },
+    "llama-cpp-threads": { type: "string", default: "1" },
     help: { type: "boolean", short: "h" },
   });
   if (v.help) {
@@ -301,6 +311,23 @@ async function main(args: string[]): Promise<void> {
         };
       })
     );
+    let llamaCpp: LlamaCppRow[] | undefined;
+    if (typeof v["llama-cpp"] === "string") {
+      const dir = await Deno.makeTempDir({ prefix: "tinyllm-vs-llama-cpp-" });
+      try {
+        llamaCpp = await llamaCppAnchor({
+          dir: v["llama-cpp"],
+          tmpDir: dir,
+          tokenizer: v.tokenizer as string,
+          types: ["f32", "q8_0", "q4_0"],
+          steps: Math.min(steps, 128),
+          rounds,
+          threads: String(v["llama-cpp-threads"]).split(",").map(Number),
+        });
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    }
     const report = {
       shape:
         `dim ${base.config.dim}, hidden ${base.config.hiddenDim}, ${base.config.nLayers} layers, ${base.config.nHeads}/${base.config.nKvHeads} heads, vocab ${base.config.vocabSize}, seq ${base.config.seqLen}`,
@@ -316,6 +343,7 @@ async function main(args: string[]): Promise<void> {
       llama2c,
       tinyllm: summary,
       readings: results,
+      ...(llamaCpp && { llamaCpp }),
     };
     await writeFileAtomic(
       String(v.out),
@@ -344,6 +372,17 @@ async function main(args: string[]): Promise<void> {
       );
     }
     console.log(`wrote ${v.out}`);
+    for (const r of llamaCpp ?? []) {
+      console.log(
+        `llama.cpp ${r.type.padEnd(5)} ${
+          Object.entries(r.llamaCpp).map(([t, v]) =>
+            `${v.toFixed(1)} tok/s (${t}t)`
+          ).join(", ")
+        }; tinyllm ${r.kernels} ${r.tinyllm.toFixed(1)} tok/s = ${
+          r.ratio1t.toFixed(2)
+        }x llama.cpp 1t`,
+      );
+    }
   } finally {
     if (tmpDir) await Deno.remove(tmpDir, { recursive: true });
   }

@@ -9,7 +9,13 @@ import { readFileNamed } from "../src/files_fs.ts";
 import { testNeeding } from "./permissions.ts";
 import { runTask } from "./tasks.ts";
 
-const test = testNeeding(import.meta.url, "read", "write", "run:deno");
+const test = testNeeding(
+  import.meta.url,
+  "read",
+  "write",
+  "run:deno",
+  "run:mkfifo",
+);
 
 async function gzipStream(
   chunks: () => Iterable<Uint8Array>,

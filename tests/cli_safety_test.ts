@@ -10,7 +10,7 @@ import { loadModelFile } from "../src/io/load_fs.ts";
 import { STORIES260K_PATH, TOK512_PATH } from "./reference.ts";
 import { testNeeding } from "./permissions.ts";
 
-const test = testNeeding(import.meta.url, "read", "write", "env");
+const test = testNeeding(import.meta.url, "read", "write", "env", "run:ln");
 
 const rejectsWith = (C: typeof InputError | typeof UsageError, re: RegExp) =>
 (
@@ -39,11 +39,17 @@ test("quantize/convert: an --out that is an input file (by any name) is refused,
     );
     const before = await Deno.readFile(archive);
     await Deno.link(archive, `${dir}/hard.tar.gz`);
+    // Deno.symlink needs unscoped write permission; `ln -s` needs only --allow-run=ln
+    const ln = await new Deno.Command("ln", {
+      args: ["-s", archive, `${dir}/soft.tar.gz`],
+    }).output();
+    assert.ok(ln.success, "ln -s failed");
     for (
       const out of [
         `${dir}/./a.tar.gz`,
         `${dir}/../${dir.split("/").pop()}/a.tar.gz`,
         `${dir}/hard.tar.gz`,
+        `${dir}/soft.tar.gz`,
       ]
     ) {
       await assert.rejects(

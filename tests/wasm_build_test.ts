@@ -28,7 +28,7 @@ Deno.test("both builds validate and export the kernels", async () => {
   for (const b64 of [KERNELS_SIMD_BASE64, KERNELS_RELAXED_BASE64]) {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes))
-      .map((e) => e.name).sort();
+      .map((e) => e.name).filter((n) => !n.startsWith("ggml")).sort(); // ggml_wasm_test.ts checks those
     assert.deepEqual(names, [
       "attnMix",
       "attnScores",

@@ -838,3 +838,6 @@ export function attnMix(
     store<f32>(out + (<usize>i << 2), s);
   }
 }
+
+// ggml block types (Q8_0, Q4_0, Q4_K, Q6_K, …): see wasm/ggml.ts
+export * from "./ggml";

@@ -18,7 +18,7 @@ import { Llama2cTokenizer } from "../tokenizer/llama2c.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 
 const USAGE =
-  "usage: generate --model M.bin|M.tar.gz [--tokenizer T.bin] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--no-cache | --cache fp32|int8|ring:N] [--backend auto|wasm|js] [--suppress-unk]";
+  "usage: generate --model M.bin|M.tar.gz|M.gguf [--tokenizer T.bin] [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--no-cache | --cache fp32|f16|int8|ring:N] [--backend auto|wasm|js] [--suppress-unk] (a GGUF model's default cache is f16, as llama.cpp)";
 
 /** The tokenizer's `<unk>` id(s): never useful to print. */
 function unkIds(tokenizer: Tokenizer): number[] {
@@ -73,9 +73,9 @@ export async function main(args: string[]): Promise<void> {
     integer: true,
   });
   let cache = (v.cache ?? "fp32") as string;
-  if (!/^(fp32|int8|none|ring:[1-9]\d*)$/.test(cache)) {
+  if (!/^(fp32|f16|int8|none|ring:[1-9]\d*)$/.test(cache)) {
     throw new UsageError(
-      `--cache must be fp32, int8, none or ring:N, got "${cache}"`,
+      `--cache must be fp32, f16, int8, none or ring:N, got "${cache}"`,
     );
   }
   if (v["no-cache"]) {
@@ -95,6 +95,10 @@ export async function main(args: string[]): Promise<void> {
     tokenizer: v.tokenizer as string | undefined,
   });
   const weights = bindKernels(loaded.weights, backend as Backend);
+  // GGUF models attend as llama.cpp does unless told otherwise.
+  if (loaded.source === "gguf" && v.cache === undefined && !v["no-cache"]) {
+    cache = "f16";
+  }
   let suppressTokens: number[] = [];
   if (v["suppress-unk"]) {
     suppressTokens = unkIds(loaded.tokenizer);

@@ -1,7 +1,8 @@
 /**
  * The `tinyllm` command line: `tinyllm <command> [flags]`.
  *
- * Commands: `generate`, `train`, `quantize`, `eval`, `convert`, `tokenize`.
+ * Commands: `generate`, `train`, `quantize`, `eval`, `convert`, `tokenize`,
+ * `logits`, `chat`, `export`.
  * Each command lives in its own module under `src/cli/` and exports
  * `main(args)`.
  *
@@ -25,6 +26,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import("./train.ts")).main,
   eval: async () => (await import("./eval.ts")).main,
   tokenize: async () => (await import("./tokenize.ts")).main,
+  logits: async () => (await import("./logits.ts")).main,
+  chat: async () => (await import("./chat.ts")).main,
+  export: async () => (await import("./export.ts")).main,
 };
 
 /**

@@ -1,12 +1,21 @@
 /**
  * `tinyllm quantize`: converts a model archive (.tar.gz) or a llama2.c
- * checkpoint (.bin + tokenizer) to int8/int4 (or back to fp32) following the
- * policy of `src/model/quantize.ts`, writes the result as a model archive
+ * checkpoint (.bin + tokenizer) to int8/int4, one of ggml's block types
+ * (q8_0, q4_k, …: bit-identical to llama-quantize's reference quantizer;
+ * `--group` means nothing to them), or back to fp32, following the policy
+ * of `src/model/quantize.ts`, writes the result as a model archive
  * (atomically) and prints the sizes.
  *
  * @module
  */
-import { baseName, refuseOverwritingInput } from "../files_fs.ts";
+import {
+  baseName,
+  readFileNamed,
+  refuseOverwritingInput,
+  writeFileAtomic,
+} from "../files_fs.ts";
+import { isGguf, parseGguf } from "../io/gguf.ts";
+import { quantizeGguf } from "../io/gguf_quantize.ts";
 import { loadModelFile, saveModelFile } from "../io/load_fs.ts";
 import {
   modelByteSize,
@@ -16,15 +25,16 @@ import {
 import { modelTensors, tensorValue } from "../model/tensors.ts";
 import { granularityToString, parseGranularity } from "../quant/granularity.ts";
 import { WEIGHT_TYPES, weightType } from "../quant/table.ts";
-import type { Granularity } from "../quant/types.ts";
+import type { Granularity, WeightType } from "../quant/types.ts";
 import { TinyLlmError } from "../errors.ts";
 import { parseFlags, UsageError } from "./common.ts";
 
 const USAGE =
-  "usage: quantize --model M.tar.gz|M.bin [--tokenizer T.bin] --type int8|int4|fp32 [--group 32|row|tensor] [--out OUT.tar.gz] [--fp32-embedding] [--classifier-type int8|int4|fp32 [--classifier-group G]] [--search-scales]";
+  "usage: quantize --model M.tar.gz|M.bin [--tokenizer T.bin] --type int8|int4|fp32|q8_0|q4_0|q4_1|q5_0|q5_1|q4_k|q5_k|q6_k|f16|bf16 [--group 32|row|tensor] [--out OUT.tar.gz] [--fp32-embedding] [--classifier-type int8|int4|fp32 [--classifier-group G]] [--search-scales]";
 
 /** `dist/model.tar.gz` + int4/32 → `dist/model-int4-g32.tar.gz`. */
 function defaultOut(model: string, type: string, g: Granularity): string {
+  if (model.endsWith(".gguf")) return model.replace(/\.gguf$/, `-${type}.gguf`);
   const stem = model.replace(/(\.tar\.gz|\.tgz|\.bin)$/, "");
   const suffix = typeof g === "number" ? `g${g}` : g;
   return `${stem}-${type}${type === "fp32" ? "" : `-${suffix}`}.tar.gz`;
@@ -120,6 +130,16 @@ export async function main(args: string[]): Promise<void> {
   });
 
   const t0 = performance.now();
+  if (await startsWithGguf(model)) {
+    await quantizeGgufFile(
+      model,
+      await readFileNamed(model, "model"),
+      out,
+      type,
+      clsName,
+    );
+    return;
+  }
   const src = await loadModelFile(model, {
     tokenizer: v.tokenizer as string | undefined,
   });
@@ -160,7 +180,7 @@ export async function main(args: string[]): Promise<void> {
   const g = granularityToString(granularity);
   console.log(
     `quantize: ${model} → ${out} (${type.name}${
-      type.name === "fp32" ? "" : `, granularity ${g}`
+      type.scales === "none" ? "" : `, granularity ${g}`
     }${
       clsName === undefined
         ? ""
@@ -195,4 +215,63 @@ export async function main(args: string[]): Promise<void> {
     }x smaller; ${fp32Bytes} → ${qBytes} bytes)`,
   );
   console.log(`  archive: ${mb(written)} written`);
+}
+
+/** Whether the file at `path` starts with the GGUF magic (false if unreadable). */
+async function startsWithGguf(path: string): Promise<boolean> {
+  let f: Deno.FsFile | undefined;
+  try {
+    f = await Deno.open(path);
+    const head = new Uint8Array(4);
+    return (await f.read(head)) === 4 && isGguf(head);
+  } catch {
+    return false; // the loader reports what is wrong with the path
+  } finally {
+    f?.close();
+  }
+}
+
+/**
+ * A GGUF model in, a GGUF model out: every quantizable tensor in `type` (one
+ * of ggml's), as `llama-quantize --pure` writes it; `--classifier-type` sets
+ * `output.weight`'s type.
+ */
+async function quantizeGgufFile(
+  model: string,
+  bytes: Uint8Array,
+  out: string,
+  type: WeightType,
+  clsName: string | undefined,
+): Promise<void> {
+  const t0 = performance.now();
+  const ggmlOf = (t: WeightType, flag: string): number => {
+    if (t.ggmlType === undefined) {
+      throw new UsageError(
+        `${flag} ${t.name}: a GGUF model takes one of ggml's types (${
+          Object.values(WEIGHT_TYPES).filter((w) => w.ggmlType !== undefined)
+            .map((w) => w.name).join(", ")
+        })`,
+      );
+    }
+    return t.ggmlType;
+  };
+  const target = ggmlOf(type, "--type");
+  const tensorTypes: [string, number][] = clsName === undefined
+    ? []
+    : [["output.weight", ggmlOf(weightType(clsName), "--classifier-type")]];
+  const result = quantizeGguf(bytes, target, { tensorTypes });
+  await writeFileAtomic(out, result);
+  const counts = new Map<string, number>();
+  for (const t of parseGguf(result).tensors) {
+    counts.set(t.typeName, (counts.get(t.typeName) ?? 0) + 1);
+  }
+  console.log(
+    `quantize: ${model} → ${out} (${type.name}, ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s)`,
+  );
+  console.log(
+    `  tensors: ${[...counts].map(([n, c]) => `${c} ${n}`).join(", ")}`,
+  );
+  console.log(`  file: ${mb(bytes.length)} → ${mb(result.length)}`);
 }

@@ -2,7 +2,7 @@
  * Text generation: a streaming async iterable of tokens and text pieces, and
  * a non-streaming wrapper. Follows llama2.c's `generate` loop: the prompt is
  * forced token by token, then tokens are sampled until `maxTokens`, the
- * context end, or BOS/EOS.
+ * context end, or BOS/EOS (a GGUF tokenizer's end-of-generation tokens).
  *
  * @module
  */
@@ -13,6 +13,7 @@ import { modelArena } from "../model/bind.ts";
 import { createRunState, forwardToken } from "../model/decode.ts";
 import { createActivations, sequenceForward } from "../model/sequence.ts";
 import type { ModelWeights } from "../model/weights.ts";
+import { GgufTokenizer } from "../tokenizer/gguf_tokenizer.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 import { Sampler } from "./sampler.ts";
 
@@ -28,9 +29,15 @@ export interface GenerateOptions {
   topP?: number;
   /** Seed of the sampler (default 0): same seed, same text. */
   seed?: number;
-  /** Stop when BOS is sampled (default true, as llama2.c). */
+  /**
+   * Stop when BOS is sampled (default true, as llama2.c; false with a GGUF
+   * tokenizer, as llama.cpp).
+   */
   stopAtBos?: boolean;
-  /** Stop when EOS is sampled (default true). */
+  /**
+   * Stop when EOS is sampled (default true); with a GGUF tokenizer, any of
+   * its end-of-generation tokens (EOS, EOT, …).
+   */
   stopAtEos?: boolean;
   /**
    * KV cache: `"fp32"` (default; kept in WebAssembly memory with SIMD
@@ -45,7 +52,7 @@ export interface GenerateOptions {
    * tokenizer's `<unk>`, which a small vocabulary predicts often.
    */
   suppressTokens?: readonly number[];
-  /** Also yield the prompt's tokens (after BOS) as they are fed, like run.c's echo. Default false. */
+  /** Also yield the prompt's tokens (but a leading BOS) as they are fed, like run.c's echo. Default false. */
   echoPrompt?: boolean;
 }
 
@@ -60,6 +67,25 @@ export interface GeneratedToken {
   text: string;
   /** True for an echoed prompt token. */
   prompt?: boolean;
+}
+
+/**
+ * The ids generation starts from: BOS and the prompt's tokens; with a GGUF
+ * tokenizer, as llama.cpp tokenizes a prompt for generation (BOS/EOS as the
+ * file says, control tokens in the text parsed).
+ *
+ * @throws {InputError} when that leaves no token to start from
+ */
+function promptIds(tokenizer: Tokenizer, prompt: string): number[] {
+  const ids = tokenizer instanceof GgufTokenizer
+    ? tokenizer.encode(prompt, { parseSpecial: true })
+    : tokenizer.encode(prompt, { bos: true, eos: false });
+  if (ids.length === 0) {
+    throw new InputError(
+      "the prompt is empty and the tokenizer adds no BOS: nothing to start from",
+    );
+  }
+  return ids;
 }
 
 /**
@@ -89,9 +115,10 @@ export async function* generate(
 ): AsyncGenerator<GeneratedToken, void, undefined> {
   checkArguments(model, tokenizer, prompt, options);
   const c = model.config;
+  const gguf = tokenizer instanceof GgufTokenizer;
   const {
     maxTokens = 256,
-    stopAtBos = true,
+    stopAtBos = !gguf,
     stopAtEos = true,
     cache: cacheSpec = "fp32",
     echoPrompt = false,
@@ -113,7 +140,7 @@ export async function* generate(
       );
     }
   }
-  const ids = tokenizer.encode(prompt, { bos: true, eos: false });
+  const ids = promptIds(tokenizer, prompt);
   if (ids.length > c.seqLen) {
     throw new InputError(
       `prompt is ${ids.length} tokens (with BOS), longer than the model's seq_len ${c.seqLen}`,
@@ -134,6 +161,16 @@ export async function* generate(
     : c.seqLen;
   const state = createRunState(c, model);
   const decoder = new TextDecoder();
+  const isEnd = gguf
+    ? (id: number) => tokenizer.isEog(id)
+    : (id: number) => id === tokenizer.eosId;
+  if (echoPrompt && ids[0] !== tokenizer.bosId) {
+    // A prompt without BOS: its first token is text too.
+    const text = decoder.decode(tokenizer.decodePiece(-1, ids[0]), {
+      stream: true,
+    });
+    yield { id: ids[0], text, prompt: true };
+  }
   const seq = ids.slice();
   let token = ids[0];
   let generated = 0;
@@ -168,7 +205,7 @@ export async function* generate(
       generated++;
       if (
         (stopAtBos && next === tokenizer.bosId) ||
-        (stopAtEos && next === tokenizer.eosId)
+        (stopAtEos && isEnd(next))
       ) break;
       if (replay) seq.push(next);
     }

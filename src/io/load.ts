@@ -1,19 +1,22 @@
 /**
  * The one loading function every tool goes through: model bytes in (a
- * tinyllm archive or a llama2.c checkpoint plus its tokenizer, told apart by
- * content), weights and tokenizer out. Core module: bytes, not paths
+ * tinyllm archive, a GGUF file, or a llama2.c checkpoint plus its tokenizer,
+ * told apart by content), weights and tokenizer out. Core module: bytes, not paths
  * (`load_fs.ts` reads the files).
  *
  * @module
  */
 import { isGzip } from "../bytes.ts";
-import { ConfigError, FormatError } from "../errors.ts";
+import { ConfigError, FormatError, ShapeError } from "../errors.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { ModelWeights } from "../model/weights.ts";
 import { forEachTensor, tensorValue } from "../model/tensors.ts";
+import { tokenizerFromGguf } from "../tokenizer/gguf_tokenizer.ts";
 import { parseLlama2cTokenizer } from "../tokenizer/llama2c.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 import { loadModelArchive, type OptimizerState } from "./archive.ts";
+import { isGguf, parseGguf } from "./gguf.ts";
+import { type GgufModelOptions, loadGgufWeights } from "./gguf_model.ts";
 import { parseLlama2cCheckpoint } from "./llama2c.ts";
 import { isLlama2cQ80, parseLlama2cQ80 } from "./llama2c_q80.ts";
 
@@ -66,16 +69,17 @@ export function checkWeightValues(weights: ModelWeights, name: string): void {
 }
 
 /**
- * The file formats {@linkcode loadModel} reads: a tinyllm archive, a llama2.c
- * checkpoint (fp32, "version 0") or llama2.c's int8 "version 2" (Q8_0).
+ * The file formats {@linkcode loadModel} reads: a tinyllm archive, a GGUF
+ * file, a llama2.c checkpoint (fp32, "version 0") or llama2.c's int8
+ * "version 2" (Q8_0).
  */
-export type ModelFormat = "archive" | "llama2c" | "llama2c-q80";
+export type ModelFormat = "archive" | "gguf" | "llama2c" | "llama2c-q80";
 
 /**
  * The format of a model file, from its first bytes: gzip → a tinyllm
- * archive; llama2.c's `ak42` magic with version 2 → its int8 format;
- * anything else is read as a llama2.c checkpoint (which has no magic number;
- * its header is validated when parsed).
+ * archive; "GGUF" → a GGUF file; llama2.c's `ak42` magic with version 2 →
+ * its int8 format; anything else is read as a llama2.c checkpoint (which has
+ * no magic number; its header is validated when parsed).
  *
  * @example
  * ```ts
@@ -86,11 +90,12 @@ export type ModelFormat = "archive" | "llama2c" | "llama2c-q80";
  */
 export function detectModelFormat(bytes: Uint8Array): ModelFormat {
   if (isGzip(bytes)) return "archive";
+  if (isGguf(bytes)) return "gguf";
   return isLlama2cQ80(bytes) ? "llama2c-q80" : "llama2c";
 }
 
 /** Options of {@linkcode loadModel}. */
-export interface LoadModelOptions {
+export interface LoadModelOptions extends GgufModelOptions {
   /** File name for error messages (default "model"). */
   name?: string;
   /** The tokenizer file's bytes (llama2.c `tokenizer.bin`); required with a llama2.c checkpoint, ignored for archives. */
@@ -111,16 +116,20 @@ export interface LoadedModel {
   training?: Record<string, unknown>;
   /** The archive's AdamW state, when it has one. */
   optimizer?: OptimizerState;
+  /** A GGUF file's `tokenizer.chat_template`, when it has one. */
+  chatTemplate?: string;
   /** Which kind of file it was. */
   source: ModelFormat;
 }
 
 /**
- * Loads a tinyllm archive or a llama2.c checkpoint (with `options.tokenizer`).
- * The weights come bound to the TypeScript kernels: bind another backend
- * with `bindKernels`.
+ * Loads a tinyllm archive, a GGUF file (weights kept in their ggml types,
+ * tokenizer from its metadata; `options.maxContext` caps its context) or a
+ * llama2.c checkpoint (with `options.tokenizer`). The weights come bound to
+ * the TypeScript kernels: bind another backend with `bindKernels`.
  *
- * @throws {ConfigError} when a llama2.c checkpoint comes without tokenizer
+ * @throws {ConfigError} when a llama2.c checkpoint comes without tokenizer,
+ *   or a GGUF file holds an architecture or tensor type tinyllm does not run
  * @throws {FormatError} / {ShapeError} when a file is damaged
  *
  * @example
@@ -147,6 +156,25 @@ export async function loadModel(
     const a = await loadModelArchive(bytes, { name });
     checkWeightValues(a.weights, name);
     return { ...a, source: "archive" };
+  }
+  if (format === "gguf") {
+    const file = parseGguf(bytes);
+    const weights = loadGgufWeights(file, options);
+    checkWeightValues(weights, name);
+    const tokenizer = tokenizerFromGguf(file.metadata);
+    if (tokenizer.vocabSize !== weights.config.vocabSize) {
+      throw new ShapeError(
+        `${name}: the tokenizer has ${tokenizer.vocabSize} tokens but token_embd.weight has ${weights.config.vocabSize} rows`,
+      );
+    }
+    const template = file.metadata.get("tokenizer.chat_template");
+    return {
+      config: weights.config,
+      weights,
+      tokenizer,
+      source: "gguf",
+      ...(typeof template === "string" && { chatTemplate: template }),
+    };
   }
   if (/\.(tar\.gz|tgz|gz)$/i.test(name)) {
     throw new FormatError(

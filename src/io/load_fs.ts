@@ -8,18 +8,19 @@
  */
 import { baseName, readFileNamed, writeFileAtomic } from "../files_fs.ts";
 import { type ModelArchiveInput, saveModelArchive } from "./archive.ts";
+import type { GgufModelOptions } from "./gguf_model.ts";
 import { detectModelFormat, type LoadedModel, loadModel } from "./load.ts";
 
 /** Options of {@linkcode loadModelFile}. */
-export interface LoadModelFileOptions {
-  /** Tokenizer file (llama2.c `tokenizer.bin` format); required with a llama2.c checkpoint, ignored for archives. */
+export interface LoadModelFileOptions extends GgufModelOptions {
+  /** Tokenizer file (llama2.c `tokenizer.bin` format); required with a llama2.c checkpoint, ignored for archives and GGUF files. */
   tokenizer?: string;
 }
 
 /**
- * Reads a tinyllm archive or a llama2.c checkpoint (and its tokenizer file)
- * and loads it with `loadModel`; the weights are bound to the TypeScript
- * kernels (see `bindKernels`).
+ * Reads a tinyllm archive, a GGUF file or a llama2.c checkpoint (and its
+ * tokenizer file) and loads it with `loadModel`; the weights are bound to the
+ * TypeScript kernels (see `bindKernels`).
  *
  * @throws {InputError} when a file is missing
  * @throws {ConfigError} when a llama2.c checkpoint comes without tokenizer
@@ -30,6 +31,7 @@ export interface LoadModelFileOptions {
  * import { loadModelFile } from "@proj/tinyllm/fs";
  * const m = await loadModelFile("stories260K.bin", { tokenizer: "tok512.bin" });
  * const a = await loadModelFile("dist/model.tar.gz");
+ * const g = await loadModelFile("qwen2.5-0.5b-q8_0.gguf", { maxContext: 2048 });
  * ```
  */
 export async function loadModelFile(
@@ -41,6 +43,8 @@ export async function loadModelFile(
   const needsTokenizer = detectModelFormat(bytes) !== "archive";
   return await loadModel(bytes, {
     name: baseName(path),
+    ...(options.maxContext !== undefined &&
+      { maxContext: options.maxContext }),
     ...(needsTokenizer && tok !== undefined && {
       tokenizer: await readFileNamed(tok, "tokenizer"),
       tokenizerName: baseName(tok),

@@ -77,3 +77,26 @@ export {
   writeGguf,
   type WriteGgufOptions,
 } from "./gguf.ts";
+export {
+  ggufTensorIsQuantizable,
+  quantizeGguf,
+  type QuantizeGgufOptions,
+} from "./gguf_quantize.ts";
+export {
+  GGUF_ARCHITECTURES,
+  GGUF_DEFAULT_CONTEXT,
+  type GgufArchitecture,
+  ggufModelConfig,
+  type GgufModelOptions,
+  loadGgufWeights,
+} from "./gguf_model.ts";
+export {
+  exportGguf,
+  type ExportGgufOptions,
+  GGUF_EXPORT_TYPES,
+  type GgufExportType,
+  ggufFromModel,
+  type GgufFromModelOptions,
+  type GgufMetadataEntry,
+  ggufTokenizerMetadata,
+} from "./gguf_export.ts";

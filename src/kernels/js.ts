@@ -7,6 +7,7 @@
 import { matmulFp32Fast, matvecFp32Fast } from "./js/fp32.ts";
 import { matmulInt4, matvecInt4 } from "./js/int4.ts";
 import { matmulInt8, matvecInt8 } from "./js/int8.ts";
+import { GGML_JS_KERNELS } from "./ggml.ts";
 import type { KernelTable } from "./types.ts";
 
 /**
@@ -42,4 +43,5 @@ export const JS_KERNELS: KernelTable = {
     matvec: matvecInt4,
     matmul: matmulInt4,
   },
+  ...GGML_JS_KERNELS,
 };

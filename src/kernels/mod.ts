@@ -44,3 +44,55 @@ export {
 export { referenceKernels } from "./reference.ts";
 export { KERNEL_TABLES, kernelsFor } from "./select.ts";
 export { activationGroupSize, dequantizeActivations } from "./activation.ts";
+
+// ggml's block types (src/quant/ggml/): storage rows, block-level functions,
+// activation formats and their kernel table entries
+export {
+  bf16,
+  f16,
+  ggmlFallbackType,
+  ggmlWeightType,
+  q4_0,
+  q4_1,
+  q4_k,
+  q5_0,
+  q5_1,
+  q5_k,
+  q6_k,
+  q8_0,
+} from "../quant/ggml/weight_types.ts";
+export { weightTypeOfGgml } from "../quant/table.ts";
+export {
+  bf16ToFloat,
+  createGgmlActivations,
+  dequantizeGgmlActivations,
+  floatToBf16,
+  floatToHalf,
+  GGML_BLOCK_TYPES,
+  ggmlBF16,
+  ggmlBlockType,
+  ggmlDequantize,
+  ggmlF16,
+  ggmlF32,
+  ggmlHasWasm,
+  ggmlMatmul,
+  ggmlMatmulWasm,
+  ggmlMatvec,
+  ggmlQ4_0,
+  ggmlQ4_1,
+  ggmlQ4_K,
+  ggmlQ5_0,
+  ggmlQ5_1,
+  ggmlQ5_K,
+  ggmlQ6_K,
+  ggmlQ8_0,
+  ggmlQuantize,
+  ggmlRowBytes,
+  halfToFloat,
+  packGgmlActivations,
+  quantizeGgmlActivations,
+  roundToHalf,
+} from "../quant/ggml/mod.ts";
+export type { GgmlActivations, GgmlBlockType } from "../quant/ggml/mod.ts";
+export { GGML_TYPE, type GgmlTypeName } from "../quant/ggml/types.ts";
+export { GGML_JS_KERNELS, GGML_WASM_KERNELS } from "./ggml.ts";

@@ -28,6 +28,7 @@ import {
   wasmVariant,
 } from "../wasm/runtime.ts";
 import { activationGroupSize } from "./activation.ts";
+import { GGML_WASM_KERNELS } from "./ggml.ts";
 import { JS_KERNELS } from "./js.ts";
 import type { KernelTable, LinearKernels } from "./types.ts";
 
@@ -385,4 +386,5 @@ export const WASM_KERNELS: KernelTable = {
   fp32: fp32Wasm,
   int8: int8Wasm,
   int4: int4Wasm,
+  ...GGML_WASM_KERNELS,
 };

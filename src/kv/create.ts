@@ -5,6 +5,7 @@
  */
 import { ConfigError } from "../errors.ts";
 import { KvCacheFp32, KvCacheInt8, KvCacheRing } from "./caches.ts";
+import { KvCacheF16 } from "./f16.ts";
 import type { KvCache, KvCacheShape } from "./types.ts";
 import { KvCacheWasm } from "./wasm.ts";
 
@@ -19,8 +20,9 @@ export interface CreateKvCacheOptions {
 }
 
 /**
- * Creates a cache from a spec string: `"fp32"`, `"int8"` (both hold
- * `length` positions, default seqLen) or `"ring:N"` (window of N positions).
+ * Creates a cache from a spec string: `"fp32"`, `"f16"` (llama.cpp's
+ * attention), `"int8"` (all hold `length` positions, default seqLen) or
+ * `"ring:N"` (window of N positions).
  *
  * @example
  * ```ts
@@ -42,9 +44,10 @@ export function createKvCache(
       : new KvCacheFp32(config, length);
   }
   if (spec === "int8") return new KvCacheInt8(config, length);
+  if (spec === "f16") return new KvCacheF16(config, length);
   const m = /^ring:(\d+)$/.exec(spec);
   if (m) return new KvCacheRing(config, Number(m[1]));
   throw new ConfigError(
-    `unknown KV cache "${spec}" (expected fp32, int8 or ring:N)`,
+    `unknown KV cache "${spec}" (expected fp32, f16, int8 or ring:N)`,
   );
 }

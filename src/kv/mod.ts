@@ -1,7 +1,7 @@
 /**
  * KV caches (`@proj/tinyllm/kv`): the interface attention talks to and its
- * implementations (fp32, int8, sliding-window ring, fp32 in WebAssembly
- * memory).
+ * implementations (fp32, f16 as llama.cpp, int8, sliding-window ring, fp32
+ * in WebAssembly memory).
  * What the main module exports is not repeated here.
  *
  * @example
@@ -20,5 +20,6 @@ export {
   KvCacheInt8,
   KvCacheRing,
 } from "./caches.ts";
+export { KvCacheF16 } from "./f16.ts";
 export { KvCacheWasm } from "./wasm.ts";
 export type { CreateKvCacheOptions } from "./create.ts";

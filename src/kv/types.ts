@@ -46,12 +46,31 @@ export interface KvCache {
     out: Float32Array,
     outOff: number,
   ): void;
+  /**
+   * Optional: the whole attention of one query head, `out[outOff + i] =
+   * Σ_t softmax(scale · scores)_t · v_t[…]`, for caches whose arithmetic is
+   * not the two passes above (the F16 cache's online softmax, as llama.cpp).
+   * The decode pass calls it instead of `scores` and `mix` when present.
+   */
+  attend?(
+    layer: number,
+    kvHead: number,
+    q: Float32Array,
+    qOff: number,
+    pos: number,
+    out: Float32Array,
+    outOff: number,
+    scale: number,
+  ): void;
   /** Forgets everything stored (a new sequence). */
   reset(): void;
 }
 
-/** A cache kind: `"fp32"`, `"int8"` or `"ring:N"` (a sliding window of N positions). */
-export type KvCacheSpec = "fp32" | "int8" | `ring:${number}`;
+/**
+ * A cache kind: `"fp32"`, `"f16"` (llama.cpp's attention), `"int8"` or
+ * `"ring:N"` (a sliding window of N positions).
+ */
+export type KvCacheSpec = "fp32" | "f16" | "int8" | `ring:${number}`;
 
 /** The parts of a model's config a KV cache needs (a `ModelConfig` has them). */
 export interface KvCacheShape {

@@ -193,6 +193,10 @@ export function forwardToken(
 
     for (let h = 0; h < nHeads; h++) {
       const kvh = (h / group) | 0;
+      if (cache.attend) {
+        cache.attend(l, kvh, q, h * hs, pos, xb, h * hs, invSqrtHs);
+        continue;
+      }
       cache.scores(l, kvh, q, h * hs, pos, att);
       softmax(att, 0, n, invSqrtHs);
       cache.mix(l, kvh, att, pos, xb, h * hs);

@@ -20,6 +20,7 @@
 import { kernelsFor } from "../kernels/select.ts";
 import { ConfigError } from "../errors.ts";
 import { checkGranularity, DEFAULT_GROUP_SIZE } from "../quant/granularity.ts";
+import { ggmlFallbackType } from "../quant/ggml/weight_types.ts";
 import { weightType } from "../quant/table.ts";
 import type { Granularity, QMatrix, WeightType } from "../quant/types.ts";
 import { mapLinears, modelTensors, tensorValue } from "./tensors.ts";
@@ -117,6 +118,8 @@ function convert(
   requested: Granularity,
   scaleSearch: boolean,
 ): QMatrix {
+  // a ggml block type whose blocks do not fit the rows: llama.cpp's fallback
+  target = ggmlFallbackType(target, m.cols);
   const granularity = fitGranularity(target, m.rows, m.cols, requested);
   // granularity means nothing to a type without separate scales
   if (

@@ -79,6 +79,30 @@ export function DemoIsland(props: DemoProps) {
     }
   }
 
+  async function loadFile(file: File) {
+    if (!props.engine) return;
+    try {
+      setStatus("loading");
+      setMessage(`reading ${file.name}…`);
+      const t0 = performance.now();
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      engineRef.current = await (await props.engine()).loadBytes(
+        bytes,
+        file.name,
+      );
+      setMessage(
+        `${file.name}: ${engineRef.current.describe} · loaded in ${
+          ((performance.now() - t0) / 1000).toFixed(2)
+        } s`,
+      );
+      setStatus("ready");
+    } catch (e) {
+      engineRef.current = null;
+      setStatus("error");
+      setMessage(`error: ${(e as Error).message}`);
+    }
+  }
+
   const busy = status === "loading" || status === "running";
   return (
     <div class="demo" data-status={status} data-model={props.model}>
@@ -157,6 +181,19 @@ export function DemoIsland(props: DemoProps) {
             : "Generate"}
         </button>
       </div>
+      <label class="demo-file">
+        or run your own model file (.gguf, .tar.gz), read in this page only
+        <input
+          id="demo-file"
+          type="file"
+          accept=".gguf,.tar.gz"
+          disabled={busy || !props.engine}
+          onChange={(e) => {
+            const f = (e.target as HTMLInputElement).files?.[0];
+            if (f) loadFile(f);
+          }}
+        />
+      </label>
       <p id="demo-message" class="note">{message}</p>
       {props.engine ? null : (
         <p id="demo-static" class="note">

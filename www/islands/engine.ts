@@ -20,7 +20,9 @@ export interface LoadedDemoModel {
   generate(prompt: string, opts: DemoGenerateOptions): AsyncIterable<string>;
 }
 
-/** Loads a model archive from a URL. */
+/** Loads a model archive from a URL, or a model file the user picked. */
 export interface DemoEngine {
   load(url: string): Promise<LoadedDemoModel>;
+  /** Loads a model from its bytes (a `.gguf` or `.tar.gz` the user chose). */
+  loadBytes(bytes: Uint8Array, name: string): Promise<LoadedDemoModel>;
 }

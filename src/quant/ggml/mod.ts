@@ -182,7 +182,8 @@ export function ggmlQuantize(
  * import { ggmlDequantize, ggmlQ8_0, ggmlQuantize } from "@proj/tinyllm/kernels";
  * import assert from "node:assert/strict";
  * const w = ggmlQuantize(ggmlQ8_0, new Float32Array(32).fill(2), 1, 32);
- * assert.equal(ggmlDequantize(ggmlQ8_0, w, 1, 32)[0], 2);
+ * // 127 × the fp16 scale 2/127: 2 within fp16 rounding
+ * assert.ok(Math.abs(ggmlDequantize(ggmlQ8_0, w, 1, 32)[0] - 2) < 1e-3);
  * ```
  */
 export function ggmlDequantize(
@@ -215,7 +216,8 @@ export function ggmlDequantize(
  * const w = ggmlQuantize(ggmlQ8_0, new Float32Array(64).fill(1), 2, 32);
  * const out = new Float32Array(2);
  * ggmlMatvec(ggmlQ8_0, w, 2, 32, new Float32Array(32).fill(0.5), out);
- * assert.deepEqual([...out], [16, 16]);
+ * // 32 × 1 × 0.5, within the fp16 scales' rounding
+ * assert.ok(out.every((v) => Math.abs(v - 16) < 0.01), String(out));
  * ```
  */
 export function ggmlMatvec(

@@ -114,7 +114,8 @@ const WASM_TYPES: ReadonlySet<number> = new Set([
  *
  * @example
  * ```ts
- * import { ggmlHasWasm, ggmlQ4_K, wasmVariant } from "@proj/tinyllm/kernels";
+ * import { ggmlHasWasm, ggmlQ4_K } from "@proj/tinyllm/kernels";
+ * import { wasmVariant } from "@proj/tinyllm/wasm";
  * import assert from "node:assert/strict";
  * assert.equal(ggmlHasWasm(ggmlQ4_K) === (wasmVariant() !== "none"), true);
  * ```
@@ -162,7 +163,8 @@ function resident(w: Uint8Array): Uint8Array {
  *   const w = ggmlQuantize(ggmlQ4_0, new Float32Array(64).fill(1), 2, 32);
  *   const out = new Float32Array(2);
  *   ggmlMatmulWasm(ggmlQ4_0, w, 2, 32, new Float32Array(32).fill(0.5), 1, out);
- *   assert.deepEqual([...out], [16, 16]);
+ *   // 32 × 1 × 0.5, within the fp16 scales' rounding
+ *   assert.ok(out.every((v) => Math.abs(v - 16) < 0.01), String(out));
  * }
  * ```
  */

@@ -3,6 +3,7 @@
 // dot products against ggml's CPU backend (ggml_vectors.gguf), fast kernels
 // against the plain reference ones.
 import assert from "node:assert/strict";
+import { ggufFixture } from "./gguf_fixtures.ts";
 import fc from "fast-check";
 import { ConfigError, ShapeError } from "../src/errors.ts";
 import { GGML_TYPE, type GgmlTypeName, parseGguf } from "../src/io/gguf.ts";
@@ -24,10 +25,9 @@ import {
   quantizeGgmlActivations,
 } from "../src/quant/ggml/mod.ts";
 
-const DATA = new URL("./testdata/gguf/", import.meta.url);
 const f32Of = (b: Uint8Array) => new Float32Array(b.slice().buffer);
-const fixture = async (file: string) =>
-  parseGguf(await Deno.readFile(new URL(file, DATA)));
+// deno-lint-ignore require-await
+const fixture = async (file: string) => parseGguf(ggufFixture(file));
 
 /** quant/<file> per type; F32's weights are the source matrix itself. */
 const FILES: Record<string, [string, string]> = {

@@ -32,6 +32,9 @@ import { KvCacheFp32 } from "../src/kv/caches.ts";
 import { Rng } from "../src/random.ts";
 import { WordTokenizer } from "../src/tokenizer/word.ts";
 import { wasmVariant } from "../src/wasm/runtime.ts";
+import { testNeeding } from "./permissions.ts";
+
+const test = testNeeding(import.meta.url, "read", "write");
 
 const GGML_NAMES = [
   "f16",
@@ -236,7 +239,7 @@ Deno.test("a q8_0/q4_k model decodes through both backends like its dequantized 
   }
 });
 
-Deno.test("archives keep ggml-typed matrices byte for byte; the quantize CLI writes them", async () => {
+test("archives keep ggml-typed matrices byte for byte; the quantize CLI writes them", async () => {
   const w = randomModelWeights(CONFIG, 5);
   const tokenizer = WordTokenizer.fromWords("a b c d".split(" "), {
     maxSize: 8,

@@ -2,6 +2,7 @@
 // activation rounding bit for bit (ties included), the products to float
 // summation order, for both kernel builds (relaxed SIMD and SIMD128).
 import assert from "node:assert/strict";
+import { ggufFixture } from "./gguf_fixtures.ts";
 import { ShapeError } from "../src/errors.ts";
 import { GGML_TYPE, parseGguf } from "../src/io/gguf.ts";
 import {
@@ -27,11 +28,7 @@ const variants: WasmVariant[] = [
   ...(support.simd ? ["simd" as const] : []),
 ];
 
-const vectors = parseGguf(
-  await Deno.readFile(
-    new URL("./testdata/gguf/ggml_vectors.gguf", import.meta.url),
-  ),
-);
+const vectors = parseGguf(ggufFixture("ggml_vectors.gguf"));
 const xT = vectors.tensor("x")!;
 const [COLS, M] = xT.shape;
 const X = new Float32Array(xT.data.slice().buffer);

@@ -1,6 +1,7 @@
 // Requantizing GGUF files against llama-quantize --pure's own output
 // (tests/testdata/gguf/requantize), byte for byte.
 import assert from "node:assert/strict";
+import { ggufFixture } from "./gguf_fixtures.ts";
 import { ConfigError } from "../src/errors.ts";
 import { GGML_TYPE, parseGguf, writeGguf } from "../src/io/gguf.ts";
 import {
@@ -8,8 +9,8 @@ import {
   quantizeGguf,
 } from "../src/io/gguf_quantize.ts";
 
-const DIR = new URL("./testdata/gguf/requantize/", import.meta.url);
-const read = (name: string) => Deno.readFile(new URL(name, DIR));
+// deno-lint-ignore require-await
+const read = async (name: string) => ggufFixture(`requantize/${name}`);
 const f32 = await read("tiny-f32.gguf");
 
 function assertSameBytes(got: Uint8Array, want: Uint8Array, what: string) {
